@@ -1,0 +1,214 @@
+/* wsgihost: wires server/ to pyglue/. Configuration; with --preload the interpreter and the app
+ * in the master; the listeners, bound once; then the master forks and supervises workers, each
+ * running the app's Python threads beside its event loop (server/master.h, server/worker.h). */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "pyglue/pyglue.h"
+#include "server/config.h"
+#include "server/cpus.h"
+#include "server/exchange_loop.h"
+#include "server/listen.h"
+#include "server/log.h"
+#include "server/master.h"
+#include "server/worker.h"
+
+enum { EXIT_USAGE = 2 };
+enum { ERROR_TEXT_MAX = 512 };
+static const char CGROUP_ROOT[] = "/sys/fs/cgroup";
+
+extern char **environ;
+
+typedef struct {
+    const wh_config_t *cfg;
+    wh_py_options_t py;
+    bool preloaded;
+    wh_listener_t *listeners;
+    size_t listener_count;
+    wh_scoreboard_t *sb;
+} app_t;
+
+static wh_worker_t worker; /* big (read scratch): not on the stack */
+
+static void before_fork(void *ctx)
+{
+    if (((app_t *)ctx)->preloaded)
+        wh_py_before_fork();
+}
+
+static void after_fork_parent(void *ctx)
+{
+    if (((app_t *)ctx)->preloaded)
+        wh_py_after_fork_parent();
+}
+
+static void after_fork_child(void *ctx)
+{
+    if (((app_t *)ctx)->preloaded)
+        wh_py_after_fork_child();
+}
+
+/* One worker's life, in the forked child. */
+static int worker_main(void *ctx, int slot_index)
+{
+    app_t *app = ctx;
+    const wh_config_t *cfg = app->cfg;
+    wh_slot_t *slot = &app->sb->slots[slot_index];
+    if (!app->preloaded && wh_py_init(&app->py) != 0)
+        return WH_EXIT_BOOT_ERROR;
+    if (wh_py_dump_stacks_on(SIGUSR2, wh_log_error_fd()) != 0)
+        wh_log(WH_LOG_WARNING, "cannot set up stack dumps for the worker timeout");
+    wh_jobq_t *jobq = wh_jobq_new();
+    if (jobq == NULL ||
+        wh_worker_init(&worker, cfg, app->listeners, app->listener_count, jobq, slot) != 0) {
+        wh_log(WH_LOG_CRITICAL, "cannot set up the worker (out of memory?)");
+        wh_jobq_free(jobq);
+        return WH_EXIT_BOOT_ERROR;
+    }
+    if (wh_py_start(jobq) != 0) {
+        wh_log(WH_LOG_CRITICAL, "cannot start the Python threads");
+        return WH_EXIT_BOOT_ERROR;
+    }
+    atomic_store(&slot->state, WH_SLOT_READY);
+    int loop_status = wh_worker_run(&worker);
+    atomic_store(&slot->state, WH_SLOT_STOPPING);
+    wh_jobq_shutdown(jobq);
+    if (loop_status != 0) {
+        /* Requests were cut off; a runner may be stuck in the app, so don't wait for it. */
+        wh_log(WH_LOG_WARNING, "worker stopped with requests in flight");
+        wh_log_close();
+        _exit(1);
+    }
+    wh_py_join();
+    wh_jobq_free(jobq);
+    return wh_py_finalize() == 0 ? 0 : 1;
+}
+
+/* Binds every --bind address, or takes systemd's sockets (LISTEN_FDS) when it passed some. */
+static int bind_all(const wh_config_t *cfg, wh_listener_t *listeners, size_t *count)
+{
+    char err[ERROR_TEXT_MAX];
+    *count = 0;
+    int inherited = wh_listen_systemd(listeners, WH_CONFIG_MAX_BINDS, err, sizeof(err));
+    if (inherited < 0) {
+        fprintf(stderr, "wsgihost: %s\n", err);
+        return -1;
+    }
+    if (inherited > 0) {
+        *count = (size_t)inherited;
+        return 0;
+    }
+    for (; *count < cfg->bind_count; (*count)++) {
+        if (wh_listen(cfg->binds[*count], cfg->backlog, &listeners[*count], err, sizeof(err))) {
+            fprintf(stderr, "wsgihost: %s\n", err);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int serve(wh_config_t *cfg)
+{
+    if (cfg->chdir && chdir(cfg->chdir) != 0) {
+        fprintf(stderr, "wsgihost: cannot change to --chdir %s: %s\n", cfg->chdir,
+                strerror(errno));
+        return WH_EXIT_BOOT_ERROR;
+    }
+    if (cfg->workers == 0)
+        cfg->workers = wh_default_workers(getenv("WEB_CONCURRENCY"), CGROUP_ROOT);
+    app_t app = {
+        .cfg = cfg,
+        .py = {.app_spec = cfg->app,
+               .pythonpath = cfg->pythonpath,
+               .pythonpath_count = cfg->pythonpath_count,
+               .virtualenv = cfg->virtualenv,
+               .threads = cfg->threads,
+               .multiprocess = cfg->workers > 1},
+    };
+    if (cfg->preload) {
+        /* The app is imported before any socket is bound: a broken app fails here. */
+        if (wh_py_init(&app.py) != 0)
+            return WH_EXIT_BOOT_ERROR;
+        app.preloaded = true;
+        if (wh_py_freeze() != 0)
+            wh_log(WH_LOG_WARNING, "gc.freeze() failed: workers will share less memory");
+    }
+    wh_listener_t listeners[WH_CONFIG_MAX_BINDS];
+    size_t bound = 0;
+    int status = WH_EXIT_BOOT_ERROR;
+    app.sb = wh_scoreboard_new();
+    if (app.sb == NULL) {
+        fprintf(stderr, "wsgihost: cannot map the scoreboard: %s\n", strerror(errno));
+        goto out;
+    }
+    if (bind_all(cfg, listeners, &bound) != 0)
+        goto out;
+    app.listeners = listeners;
+    app.listener_count = bound;
+    wh_log(WH_LOG_INFO, "Starting wsgihost %s", WSGIHOST_VERSION);
+    for (size_t i = 0; i < bound; i++)
+        wh_log(WH_LOG_INFO, "Listening at: %s (%ld)", listeners[i].display, (long)getpid());
+    wh_log(WH_LOG_INFO, "Serving %s: %d worker(s), %d thread(s) each%s", cfg->app, cfg->workers,
+           cfg->threads, cfg->preload ? ", preloaded" : "");
+    wh_master_hooks_t hooks = {before_fork, after_fork_parent, after_fork_child, worker_main,
+                               &app};
+    status = wh_master_run(cfg, listeners, bound, app.sb, &hooks);
+out:
+    for (size_t i = 0; i < bound; i++)
+        wh_listener_close(&listeners[i]);
+    wh_scoreboard_free(app.sb);
+    if (app.preloaded && wh_py_finalize() != 0 && status == 0)
+        status = 1;
+    return status;
+}
+
+/* `wsgihost NAME ARGS...` runs a subcommand instead of serving. Each gets argv from NAME on
+ * and returns the exit status. */
+typedef struct {
+    const char *name;
+    int (*main)(int argc, char **argv);
+} subcommand_t;
+
+static const subcommand_t subcommands[] = {
+    {NULL, NULL}, /* (add entries above this line) */
+};
+
+int main(int argc, char **argv)
+{
+    /* Writes to a closed socket report EPIPE instead of killing the process. */
+    signal(SIGPIPE, SIG_IGN);
+    for (const subcommand_t *sub = subcommands; argc > 1 && sub->name; sub++) {
+        if (strcmp(argv[1], sub->name) == 0)
+            return sub->main(argc - 1, argv + 1);
+    }
+    wh_config_t cfg;
+    wh_config_init(&cfg);
+    char err[ERROR_TEXT_MAX];
+    if (wh_config_load(&cfg, argc, argv, environ, err, sizeof(err)) != 0) {
+        fprintf(stderr, "wsgihost: error: %s\n", err);
+        wh_config_free(&cfg);
+        return EXIT_USAGE;
+    }
+    if (cfg.help || cfg.version) {
+        if (cfg.help)
+            wh_config_usage(stdout);
+        else
+            printf("wsgihost %s\n", WSGIHOST_VERSION);
+        wh_config_free(&cfg);
+        return 0;
+    }
+    if (wh_log_open(cfg.error_logfile, cfg.access_logfile,
+                    (wh_log_level_t)wh_log_level_parse(cfg.log_level)) != 0) {
+        fprintf(stderr, "wsgihost: cannot open the log file: %s\n", strerror(errno));
+        wh_config_free(&cfg);
+        return EXIT_USAGE;
+    }
+    int status = serve(&cfg);
+    wh_log_close();
+    wh_config_free(&cfg);
+    return status;
+}

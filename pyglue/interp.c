@@ -1,0 +1,273 @@
+/* The interpreter's lifecycle (the API of pyglue/pyglue.h): start CPython the way `python`
+ * starts (PyConfig_InitPythonConfig: PYTHON* variables, site, sitecustomize), with a real
+ * sys.executable so getpath finds the stdlib or a virtualenv's pyvenv.cfg exactly as that
+ * interpreter would; set sys.path like gunicorn; import the app; run the runners; finalize. */
+#include "pyglue/pyglue.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "pyglue/compat.h"
+#include "pyglue/environ.h"
+#include "pyglue/errors.h"
+#include "pyglue/filewrapper.h"
+#include "pyglue/input.h"
+#include "pyglue/wsgi.h"
+
+#ifndef WSGIHOST_PYTHON_EXECUTABLE
+#error "WSGIHOST_PYTHON_EXECUTABLE (the embedded Python's real path) must be defined"
+#endif
+
+#define DEFAULT_CALLABLE "application"
+/* Longest "module:callable" part we copy. */
+enum { APP_SPEC_MAX = 1024 };
+/* Longest pyvenv.cfg line we look at. */
+enum { CFG_LINE_MAX = 4096 };
+
+static bool initialized;
+static int runner_threads;
+static PyThreadState *main_state; /* saved while the runners own the GIL */
+
+/* ---- virtualenv ----------------------------------------------------------------------- */
+
+/* Reads the Python version a virtualenv was made for from its pyvenv.cfg ("version = 3.11.2"
+ * from `python -m venv`, "version_info = 3.11.2.final.0" from virtualenv). 1 when found, 0
+ * when the file has no version, -1 when it cannot be read. */
+static int venv_version(const char *cfg_path, int *major, int *minor)
+{
+    FILE *f = fopen(cfg_path, "re");
+    if (f == NULL)
+        return -1;
+    char line[CFG_LINE_MAX];
+    int found = 0;
+    while (!found && fgets(line, sizeof(line), f) != NULL) {
+        char key[32];
+        int n = 0;
+        if (sscanf(line, " %31[A-Za-z_-] = %n", key, &n) != 1 || n == 0)
+            continue;
+        if ((strcmp(key, "version") == 0 || strcmp(key, "version_info") == 0) &&
+            sscanf(line + n, "%d.%d", major, minor) == 2)
+            found = 1;
+    }
+    fclose(f);
+    return found;
+}
+
+/* Checks that dir is a virtualenv for this Python and writes its interpreter path to exe. */
+static int check_virtualenv(const char *dir, char *exe, size_t cap)
+{
+    char cfg[PATH_MAX];
+    int n1 = snprintf(exe, cap, "%s/bin/python", dir);
+    int n2 = snprintf(cfg, sizeof(cfg), "%s/pyvenv.cfg", dir);
+    if (n1 < 0 || (size_t)n1 >= cap || n2 < 0 || (size_t)n2 >= sizeof(cfg)) {
+        fprintf(stderr, "wsgihost: virtualenv path too long: %s\n", dir);
+        return -1;
+    }
+    int major = 0, minor = 0;
+    int found = venv_version(cfg, &major, &minor);
+    if (found < 0) {
+        fprintf(stderr,
+                "wsgihost: %s is not a virtualenv (cannot read %s: %s); create one with "
+                "`python%d.%d -m venv %s`\n",
+                dir, cfg, strerror(errno), PY_MAJOR_VERSION, PY_MINOR_VERSION, dir);
+        return -1;
+    }
+    if (found && (major != PY_MAJOR_VERSION || minor != PY_MINOR_VERSION)) {
+        fprintf(stderr,
+                "wsgihost: virtualenv %s is for Python %d.%d but wsgihost embeds Python %d.%d; "
+                "recreate it with `python%d.%d -m venv %s` or use a wsgihost built for %d.%d\n",
+                dir, major, minor, PY_MAJOR_VERSION, PY_MINOR_VERSION, PY_MAJOR_VERSION,
+                PY_MINOR_VERSION, dir, major, minor);
+        return -1;
+    }
+    if (access(exe, X_OK) != 0) {
+        fprintf(stderr,
+                "wsgihost: virtualenv %s has no usable bin/python (%s); recreate it with "
+                "`python%d.%d -m venv %s`\n",
+                dir, strerror(errno), PY_MAJOR_VERSION, PY_MINOR_VERSION, dir);
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- interpreter ---------------------------------------------------------------------- */
+
+static void print_status(const char *what, PyStatus st)
+{
+    fprintf(stderr, "wsgihost: %s: %s%s%s\n", what, st.func ? st.func : "", st.func ? ": " : "",
+            st.err_msg ? st.err_msg : "unknown error");
+}
+
+/* `executable` as program_name: getpath derives sys.executable, the prefixes and (through a
+ * pyvenv.cfg beside it) the virtualenv from it, as for that interpreter run directly. */
+static int start_interpreter(const char *executable)
+{
+    static char argv0[] = "wsgihost";
+    char *argv[] = {argv0};
+    PyConfig config;
+    PyConfig_InitPythonConfig(&config);
+    config.install_signal_handlers = 0; /* the server owns signals */
+    config.parse_argv = 0;
+    PyStatus st = PyConfig_SetBytesString(&config, &config.program_name, executable);
+    if (!PyStatus_Exception(st))
+        st = PyConfig_SetBytesArgv(&config, 1, argv);
+    if (!PyStatus_Exception(st))
+        st = Py_InitializeFromConfig(&config);
+    PyConfig_Clear(&config);
+    if (PyStatus_Exception(st)) {
+        print_status("cannot start Python", st);
+        return -1;
+    }
+    return 0;
+}
+
+/* Inserts a filesystem path at sys.path[0]. */
+static int path_insert_front(PyObject *sys_path, const char *dir)
+{
+    PyObject *s = PyUnicode_DecodeFSDefault(dir);
+    if (s == NULL)
+        return -1;
+    int rc = PyList_Insert(sys_path, 0, s);
+    Py_DECREF(s);
+    return rc;
+}
+
+/* sys.path gets, in front: the --pythonpath entries in order, then the working directory
+ * (gunicorn's order; main has already applied --chdir). */
+static int setup_sys_path(const wh_py_options_t *opts)
+{
+    PyObject *sys_path = PySys_GetObject("path"); /* borrowed */
+    if (sys_path == NULL || !PyList_Check(sys_path)) {
+        PyErr_SetString(PyExc_RuntimeError, "sys.path is not a list");
+        return -1;
+    }
+    char cwd[PATH_MAX];
+    if (getcwd(cwd, sizeof(cwd)) == NULL) {
+        PyErr_SetFromErrno(PyExc_OSError);
+        return -1;
+    }
+    if (path_insert_front(sys_path, cwd) < 0)
+        return -1;
+    for (size_t i = opts->pythonpath_count; i > 0; i--) {
+        if (path_insert_front(sys_path, opts->pythonpath[i - 1]) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* Imports "module[:callable]" (callable may be dotted) and returns the callable. */
+static PyObject *load_app(const char *spec)
+{
+    char module[APP_SPEC_MAX];
+    const char *colon = strchr(spec, ':');
+    size_t mod_len = colon ? (size_t)(colon - spec) : strlen(spec);
+    const char *attr = colon ? colon + 1 : DEFAULT_CALLABLE;
+    if (mod_len == 0 || mod_len >= sizeof(module) || *attr == '\0') {
+        fprintf(stderr, "wsgihost: invalid --app '%s': expected MODULE[:CALLABLE]\n", spec);
+        return NULL;
+    }
+    memcpy(module, spec, mod_len);
+    module[mod_len] = '\0';
+
+    PyObject *obj = PyImport_ImportModule(module);
+    if (obj == NULL) {
+        wh_errors_print_exception();
+        fprintf(stderr,
+                "wsgihost: cannot import module '%s' (see traceback above); check --app, "
+                "--chdir and --pythonpath\n",
+                module);
+        return NULL;
+    }
+    for (const char *part = attr; obj != NULL && *part != '\0';) {
+        size_t len = strcspn(part, ".");
+        PyObject *name = PyUnicode_FromStringAndSize(part, (Py_ssize_t)len);
+        PyObject *next = name ? PyObject_GetAttr(obj, name) : NULL;
+        Py_XDECREF(name);
+        Py_DECREF(obj);
+        obj = next;
+        if (obj == NULL) {
+            if (PyErr_ExceptionMatches(PyExc_AttributeError))
+                PyErr_Clear();
+            else
+                wh_errors_print_exception();
+            fprintf(stderr, "wsgihost: module '%s' has no attribute '%s' (from --app '%s')\n",
+                    module, attr, spec);
+            return NULL;
+        }
+        part += len + (part[len] == '.');
+    }
+    if (!PyCallable_Check(obj)) {
+        fprintf(stderr, "wsgihost: '%s' in module '%s' is not callable (it is a %s)\n", attr,
+                module, Py_TYPE(obj)->tp_name);
+        Py_DECREF(obj);
+        return NULL;
+    }
+    return obj;
+}
+
+int wh_py_init(const wh_py_options_t *opts)
+{
+    char venv_python[PATH_MAX];
+    const char *executable = WSGIHOST_PYTHON_EXECUTABLE;
+    if (opts->virtualenv != NULL && opts->virtualenv[0] != '\0') {
+        if (check_virtualenv(opts->virtualenv, venv_python, sizeof(venv_python)) < 0)
+            return -1;
+        executable = venv_python;
+    }
+    if (start_interpreter(executable) < 0)
+        return -1;
+    initialized = true;
+    runner_threads = opts->threads > 0 ? opts->threads : 1;
+
+    if (wh_errors_init() < 0 || wh_input_init() < 0 || wh_filewrapper_init() < 0 ||
+        wh_environ_init(runner_threads > 1, opts->multiprocess) < 0 || setup_sys_path(opts) < 0) {
+        wh_errors_print_exception();
+        fprintf(stderr, "wsgihost: cannot set up Python (see traceback above)\n");
+        goto fail;
+    }
+    PyObject *app = load_app(opts->app_spec);
+    if (app == NULL)
+        goto fail;
+    int rc = wh_wsgi_init(app);
+    Py_DECREF(app);
+    if (rc < 0) {
+        wh_errors_print_exception();
+        goto fail;
+    }
+    return 0;
+fail:
+    (void)wh_py_finalize();
+    return -1;
+}
+
+int wh_py_start(wh_jobq_t *queue)
+{
+    int rc = wh_wsgi_start(queue, runner_threads);
+    /* From here the main thread never runs Python until wh_py_finalize. */
+    main_state = PyEval_SaveThread();
+    return rc;
+}
+
+void wh_py_join(void)
+{
+    wh_wsgi_join();
+}
+
+int wh_py_finalize(void)
+{
+    if (!initialized)
+        return 0;
+    if (main_state != NULL) {
+        PyEval_RestoreThread(main_state);
+        main_state = NULL;
+    }
+    wh_wsgi_fini();
+    wh_environ_fini();
+    wh_errors_fini();
+    initialized = false;
+    return Py_FinalizeEx();
+}

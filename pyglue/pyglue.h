@@ -1,0 +1,50 @@
+/* pyglue: the application runner built on embedded CPython. The only module that includes
+ * Python.h; main.c wires it to the worker through the job queue of server/exchange.h.
+ *
+ * Lifecycle, all from the process's main thread:
+ *   wh_py_init      start the interpreter (PyConfig, like `python` would: PYTHONPATH, site,
+ *                   sitecustomize, a real sys.executable, an optional virtualenv) and import
+ *                   the app; on failure print a clear error (with the Python traceback) to
+ *                   stderr and return -1 having bound nothing.
+ *   wh_py_start     start `threads` runner threads that pop exchanges from the queue, call the
+ *                   app with the GIL held, and feed the response back. The main thread releases
+ *                   the GIL here and never takes it again until wh_py_finalize. On failure
+ *                   (-1, logged) the runners already started are running: shut the queue
+ *                   down and call wh_py_join before freeing it, as after a normal run.
+ *   wh_py_join      after wh_jobq_shutdown: waits for every runner thread to finish.
+ *   wh_py_finalize  runs atexit handlers and Py_FinalizeEx; returns its status.
+ * The loop thread never calls into pyglue. */
+#ifndef WSGIHOST_PYGLUE_H
+#define WSGIHOST_PYGLUE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include "server/exchange.h"
+
+typedef struct {
+    const char *app_spec;          /* "package.module[:callable]", callable default application */
+    const char *const *pythonpath; /* extra sys.path entries, put first, in order */
+    size_t pythonpath_count;
+    const char *virtualenv; /* a venv directory, or NULL */
+    int threads;            /* runner threads, >= 1 */
+    bool multiprocess;      /* wsgi.multiprocess */
+} wh_py_options_t;
+
+int wh_py_init(const wh_py_options_t *opts);
+
+/* Forking a process that runs Python (--preload): the master calls before_fork and
+ * after_fork_parent around fork(), the child after_fork_child first thing. wh_py_freeze runs
+ * gc.freeze() once the app is imported, so workers share its memory copy-on-write. */
+void wh_py_before_fork(void);
+void wh_py_after_fork_parent(void);
+void wh_py_after_fork_child(void);
+int wh_py_freeze(void);
+
+/* Makes `signum` write every Python thread's stack to `fd` (faulthandler), for the worker
+ * timeout. Call before wh_py_start. */
+int wh_py_dump_stacks_on(int signum, int fd);
+int wh_py_start(wh_jobq_t *queue);
+void wh_py_join(void);
+int wh_py_finalize(void);
+
+#endif

@@ -1,0 +1,66 @@
+/* Configuration: defaults, then WSGIHOST_<FLAG> environment variables, then WSGIHOST_CMD_ARGS,
+ * then the command line, each overriding the one before (gunicorn's order with
+ * GUNICORN_CMD_ARGS). Flag names and meanings follow gunicorn where gunicorn has the flag. */
+#ifndef WSGIHOST_CONFIG_H
+#define WSGIHOST_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+enum { WH_CONFIG_MAX_BINDS = 16, WH_CONFIG_MAX_PYTHONPATH = 32 };
+
+typedef struct {
+    const char *app;
+    const char *binds[WH_CONFIG_MAX_BINDS];
+    size_t bind_count;
+    const char *chdir;
+    const char *pythonpath[WH_CONFIG_MAX_PYTHONPATH];
+    size_t pythonpath_count;
+    const char *virtualenv;
+    int workers;             /* 0: WEB_CONCURRENCY or the usable CPUs (server/cpus.h) */
+    int threads;
+    int backlog;
+    double timeout;          /* seconds a request may stay in the app before its worker is
+                                retired (gunicorn's worker timeout); 0 disables */
+    uint32_t max_requests;   /* recycle a worker after this many requests; 0 never */
+    uint32_t max_requests_jitter;
+    bool preload;            /* import the app in the master before forking */
+    const char *pidfile;
+    double keep_alive;       /* seconds an idle keep-alive connection stays open */
+    double header_timeout;   /* seconds to receive a whole request head */
+    double body_timeout;     /* seconds without progress while receiving a body */
+    double write_timeout;    /* seconds without progress while sending a response */
+    double graceful_timeout; /* seconds in-flight requests get after SIGTERM */
+    uint32_t limit_request_line;
+    uint32_t limit_request_fields;
+    uint32_t limit_request_field_size;
+    uint64_t max_request_body;
+    uint64_t body_buffer_size; /* bodies above this are spooled to a temporary file */
+    const char *access_logfile;
+    const char *error_logfile;
+    const char *log_level;
+    bool help;
+    bool version;
+
+    /* Storage for strings made while parsing (split lists, env words). */
+    char *owned[64];
+    size_t owned_count;
+} wh_config_t;
+
+/* Sets the defaults. */
+void wh_config_init(wh_config_t *cfg);
+
+/* Reads the environment and then argv (argv[0] is the program). On error writes one line
+ * saying what is wrong and how to fix it into `err` and returns -1. */
+int wh_config_load(wh_config_t *cfg, int argc, char **argv, char **envp, char *err,
+                   size_t err_size);
+
+/* Frees strings the config made. */
+void wh_config_free(wh_config_t *cfg);
+
+/* Writes the --help text. */
+void wh_config_usage(FILE *stream);
+
+#endif

@@ -1,0 +1,31 @@
+/* Listening sockets: parsing --bind addresses and binding them (once, before any worker runs). */
+#ifndef WSGIHOST_LISTEN_H
+#define WSGIHOST_LISTEN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+enum { WH_ADDR_TEXT_MAX = 128, WH_PORT_TEXT_MAX = 8 };
+
+typedef struct {
+    int fd;
+    bool is_unix;
+    bool owner; /* this process made it: closing also removes a Unix socket's file */
+    char host[WH_ADDR_TEXT_MAX];         /* numeric address, or the socket path */
+    char port[WH_PORT_TEXT_MAX];         /* the bound port ("" for Unix sockets) */
+    char display[WH_ADDR_TEXT_MAX + 32]; /* "http://127.0.0.1:8000" or "unix:/path" */
+} wh_listener_t;
+
+/* Binds and listens on `spec` ("HOST:PORT", "[V6]:PORT", "HOST" for port 8000, "unix:PATH"),
+ * or adopts an inherited listening socket ("fd://N").
+ * Sockets are non-blocking and close-on-exec with SO_REUSEADDR. On error writes one line saying
+ * what went wrong and what to do into `err` and returns -1. */
+int wh_listen(const char *spec, int backlog, wh_listener_t *out, char *err, size_t err_size);
+
+/* Adopts the sockets systemd passed (LISTEN_FDS, when LISTEN_PID is this process). Returns
+ * how many (0 when none), or -1 with `err` set. */
+int wh_listen_systemd(wh_listener_t *out, size_t max, char *err, size_t err_size);
+
+void wh_listener_close(wh_listener_t *l);
+
+#endif

@@ -1,0 +1,191 @@
+#include "server/log.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "server/buf.h"
+
+/* One error-log line is formatted on the stack and written whole; longer ones are cut. */
+enum { LOG_LINE_MAX = 4096 };
+/* Access lines are flushed once per loop turn or when this much is buffered. */
+enum { ACCESS_FLUSH_BYTES = 64 * 1024 };
+
+static const char *const level_names[] = {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"};
+
+static struct {
+    int error_fd;
+    int access_fd;
+    char *error_path;
+    char *access_path;
+    wh_log_level_t level;
+    wh_buf_t access_buf;
+} logs = {STDERR_FILENO, -1, NULL, NULL, WH_LOG_INFO, WH_BUF_INIT};
+
+int wh_log_level_parse(const char *name)
+{
+    static const char *const lower[] = {"debug", "info", "warning", "error", "critical"};
+    for (size_t i = 0; i < sizeof(lower) / sizeof(lower[0]); i++) {
+        if (strcasecmp(name, lower[i]) == 0)
+            return (int)i;
+    }
+    return -1;
+}
+
+static int open_log_file(const char *path)
+{
+    return open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+}
+
+/* Opens `path` (or the standard stream for "-"), replacing *fd. */
+static int open_target(const char *path, int std_fd, int *fd)
+{
+    int new_fd = std_fd;
+    if (path != NULL && strcmp(path, "-") != 0) {
+        new_fd = open_log_file(path);
+        if (new_fd < 0)
+            return -1;
+    }
+    if (*fd > STDERR_FILENO && new_fd > STDERR_FILENO) {
+        /* Keep the descriptor number: others hold it (faulthandler writes stacks to it). */
+        int rc = dup3(new_fd, *fd, O_CLOEXEC);
+        close(new_fd);
+        return rc < 0 ? -1 : 0;
+    }
+    if (*fd > STDERR_FILENO)
+        close(*fd);
+    *fd = new_fd;
+    return 0;
+}
+
+static char *dup_or_null(const char *s)
+{
+    return s ? strdup(s) : NULL;
+}
+
+int wh_log_open(const char *error_path, const char *access_path, wh_log_level_t level)
+{
+    logs.level = level;
+    free(logs.error_path);
+    free(logs.access_path);
+    logs.error_path = dup_or_null(error_path);
+    logs.access_path = dup_or_null(access_path);
+    if ((error_path && !logs.error_path) || (access_path && !logs.access_path)) {
+        errno = ENOMEM;
+        return -1;
+    }
+    return wh_log_reopen();
+}
+
+int wh_log_reopen(void)
+{
+    if (open_target(logs.error_path, STDERR_FILENO, &logs.error_fd) != 0)
+        return -1;
+    if (logs.access_path == NULL)
+        return 0;
+    wh_log_access_flush();
+    return open_target(logs.access_path, STDOUT_FILENO, &logs.access_fd);
+}
+
+void wh_log_close(void)
+{
+    wh_log_access_flush();
+    wh_buf_free(&logs.access_buf);
+    if (logs.error_fd > STDERR_FILENO)
+        close(logs.error_fd);
+    if (logs.access_fd > STDERR_FILENO)
+        close(logs.access_fd);
+    logs.error_fd = STDERR_FILENO;
+    logs.access_fd = -1;
+    free(logs.error_path);
+    free(logs.access_path);
+    logs.error_path = logs.access_path = NULL;
+}
+
+int wh_log_error_fd(void)
+{
+    return logs.error_fd;
+}
+
+bool wh_log_enabled(wh_log_level_t level)
+{
+    return level >= logs.level;
+}
+
+static void write_all(int fd, const char *data, size_t len)
+{
+    while (len > 0) {
+        ssize_t n = write(fd, data, len);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return; /* nowhere left to report a failing log */
+        }
+        data += n;
+        len -= (size_t)n;
+    }
+}
+
+void wh_log(wh_log_level_t level, const char *fmt, ...)
+{
+    if (!wh_log_enabled(level))
+        return;
+    char line[LOG_LINE_MAX];
+    struct timeval now;
+    struct tm tm;
+    gettimeofday(&now, NULL);
+    localtime_r(&now.tv_sec, &tm);
+    /* gunicorn's prefix: "[2026-11-26 07:49:29 +0000] [pid] [LEVEL] " */
+    size_t len = strftime(line, sizeof(line), "[%Y-%m-%d %H:%M:%S %z] ", &tm);
+    int n =
+        snprintf(line + len, sizeof(line) - len, "[%ld] [%s] ", (long)getpid(), level_names[level]);
+    if (n > 0)
+        len += (size_t)n;
+    va_list ap;
+    va_start(ap, fmt);
+    n = vsnprintf(line + len, sizeof(line) - len, fmt, ap);
+    va_end(ap);
+    if (n > 0)
+        len += (size_t)n;
+    if (len > sizeof(line) - 2)
+        len = sizeof(line) - 2;
+    line[len++] = '\n';
+    write_all(logs.error_fd, line, len);
+}
+
+void wh_log_write_raw(const char *data, size_t len)
+{
+    write_all(logs.error_fd, data, len);
+}
+
+bool wh_log_access_enabled(void)
+{
+    return logs.access_fd >= 0;
+}
+
+void wh_log_access(const char *line, size_t len)
+{
+    if (logs.access_fd < 0)
+        return;
+    if (wh_buf_append(&logs.access_buf, line, len) != 0) {
+        wh_log_access_flush(); /* no memory for buffering: write what we have */
+        write_all(logs.access_fd, line, len);
+        return;
+    }
+    if (logs.access_buf.len >= ACCESS_FLUSH_BYTES)
+        wh_log_access_flush();
+}
+
+void wh_log_access_flush(void)
+{
+    if (logs.access_fd >= 0 && logs.access_buf.len > 0)
+        write_all(logs.access_fd, logs.access_buf.data, logs.access_buf.len);
+    wh_buf_reset(&logs.access_buf);
+}

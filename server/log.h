@@ -1,0 +1,46 @@
+/* Error and access logs.
+ *
+ * The error log (stderr unless --error-logfile) takes whole lines: each wh_log call is one
+ * write(2), so lines from the loop thread and from runner threads never interleave. Thread-safe.
+ * The access log is written by the loop thread only (buffered, flushed once per loop turn). */
+#ifndef WSGIHOST_LOG_H
+#define WSGIHOST_LOG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+typedef enum {
+    WH_LOG_DEBUG,
+    WH_LOG_INFO,
+    WH_LOG_WARNING,
+    WH_LOG_ERROR,
+    WH_LOG_CRITICAL,
+} wh_log_level_t;
+
+/* Parses "debug", "info", "warning", "error", "critical"; -1 when unknown. */
+int wh_log_level_parse(const char *name);
+
+/* Opens the logs: NULL or "-" for the error log means stderr; for the access log NULL means
+ * none and "-" stdout. Returns 0, or -1 with errno set. */
+int wh_log_open(const char *error_path, const char *access_path, wh_log_level_t level);
+/* Reopens the same paths (log rotation: SIGUSR1). */
+int wh_log_reopen(void);
+void wh_log_close(void);
+
+/* The error log's descriptor; it keeps its number across reopening. */
+int wh_log_error_fd(void);
+
+bool wh_log_enabled(wh_log_level_t level);
+void wh_log(wh_log_level_t level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Writes text as it is to the error log, with no prefix or added newline (wsgi.errors). */
+void wh_log_write_raw(const char *data, size_t len);
+
+/* Access log: true when one is open. */
+bool wh_log_access_enabled(void);
+/* Appends one formatted access line (loop thread only). */
+void wh_log_access(const char *line, size_t len);
+/* Flushes buffered access lines (loop thread only). */
+void wh_log_access_flush(void);
+
+#endif

@@ -1,0 +1,46 @@
+/* The master process: binds nothing itself (main does, once), forks and supervises the
+ * workers, and turns signals into actions, as gunicorn's arbiter does:
+ *   TERM         graceful stop: workers finish in-flight requests within --graceful-timeout
+ *   INT, QUIT    quick stop
+ *   HUP          replace every worker: new ones start (importing the app afresh unless
+ *                --preload), the old ones stop gracefully once the new ones are ready
+ *   TTIN, TTOU   one worker more, one fewer
+ *   USR1         reopen log files (and tell the workers to)
+ *   CHLD         reap: a worker that dies is replaced (with back-off if it keeps dying); a
+ *                worker that fails to boot stops the master with exit status 3; any other
+ *                child (an orphan reparented to us as PID 1) is simply reaped.
+ * A worker whose loop stops beating, or whose app keeps one request longer than --timeout,
+ * gets its Python stacks dumped (SIGUSR2 → faulthandler), then a graceful stop, then SIGKILL.
+ *
+ * The master is single-threaded and runs no event loop: signals arrive through a signalfd, so
+ * a forked child inherits no loop state. Python runs in the master only with --preload. */
+#ifndef WSGIHOST_MASTER_H
+#define WSGIHOST_MASTER_H
+
+#include <stddef.h>
+
+#include "server/config.h"
+#include "server/listen.h"
+#include "server/scoreboard.h"
+
+/* A worker's exit status when it could not start (the app failed to import): the master gives
+ * up instead of respawning it forever. gunicorn uses the same number. */
+enum { WH_EXIT_BOOT_ERROR = 3 };
+
+typedef struct {
+    /* In the master, around each fork (may be NULL). */
+    void (*before_fork)(void *ctx);
+    void (*after_fork_parent)(void *ctx);
+    /* In the child, first thing after the fork (may be NULL). */
+    void (*after_fork_child)(void *ctx);
+    /* The worker's whole life, in the child: returns its exit status. `slot` is its scoreboard
+     * slot. Signals are unblocked and reset to their defaults before it is called. */
+    int (*worker_main)(void *ctx, int slot);
+    void *ctx;
+} wh_master_hooks_t;
+
+/* Runs the master until it stops; returns the process exit status. */
+int wh_master_run(const wh_config_t *cfg, wh_listener_t *listeners, size_t listener_count,
+                  wh_scoreboard_t *sb, const wh_master_hooks_t *hooks);
+
+#endif
