@@ -8,6 +8,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <llhttp.h>
+#include <uv.h>
+
 #include "pyglue/pyglue.h"
 #include "server/config.h"
 #include "server/cpus.h"
@@ -15,7 +18,13 @@
 #include "server/listen.h"
 #include "server/log.h"
 #include "server/master.h"
+#include "server/probes.h"
+#include "server/startup.h"
+#include "server/healthcheck.h"
 #include "server/worker.h"
+#include "manage_cmd.h"
+#include "server/compress.h"
+#include "static_setup.h"
 
 enum { EXIT_USAGE = 2 };
 enum { ERROR_TEXT_MAX = 512 };
@@ -64,17 +73,29 @@ static int worker_main(void *ctx, int slot_index)
         wh_log(WH_LOG_WARNING, "cannot set up stack dumps for the worker timeout");
     wh_jobq_t *jobq = wh_jobq_new();
     if (jobq == NULL ||
-        wh_worker_init(&worker, cfg, app->listeners, app->listener_count, jobq, slot) != 0) {
+        wh_worker_init(&worker, cfg, app->listeners, app->listener_count, jobq, app->sb,
+                       slot_index) != 0) {
         wh_log(WH_LOG_CRITICAL, "cannot set up the worker (out of memory?)");
         wh_jobq_free(jobq);
         return WH_EXIT_BOOT_ERROR;
     }
+    bool probes_failed = false;
+    wh_probes_t *probes = wh_probes_install(&worker, environ, &probes_failed);
+    if (probes_failed)
+        return WH_EXIT_BOOT_ERROR;
+    bool static_failed = false;
+    wh_static_t *statics = wh_static_setup(&worker, cfg, slot_index == 0, &static_failed);
+    if (static_failed)
+        return WH_EXIT_BOOT_ERROR;
     if (wh_py_start(jobq) != 0) {
         wh_log(WH_LOG_CRITICAL, "cannot start the Python threads");
         return WH_EXIT_BOOT_ERROR;
     }
     atomic_store(&slot->state, WH_SLOT_READY);
+    wh_log(WH_LOG_INFO, "Worker ready (pid: %ld)", (long)getpid());
     int loop_status = wh_worker_run(&worker);
+    wh_probes_free(probes); /* the loop is done: no probe is in flight */
+    wh_static_free(statics);
     atomic_store(&slot->state, WH_SLOT_STOPPING);
     wh_jobq_shutdown(jobq);
     if (loop_status != 0) {
@@ -129,11 +150,17 @@ static int serve(wh_config_t *cfg)
                .threads = cfg->threads,
                .multiprocess = cfg->workers > 1},
     };
+    /* --wait-for-db, --migrate: before Python (if any) and before binding. */
+    if (wh_startup_run(cfg, environ) != 0)
+        return WH_EXIT_BOOT_ERROR;
     if (cfg->preload) {
         /* The app is imported before any socket is bound: a broken app fails here. */
         if (wh_py_init(&app.py) != 0)
             return WH_EXIT_BOOT_ERROR;
         app.preloaded = true;
+        /* A connection opened while importing must not be shared by forked workers. */
+        if (wh_py_close_db_connections() != 0)
+            wh_log(WH_LOG_WARNING, "closing the database connections before forking failed");
         if (wh_py_freeze() != 0)
             wh_log(WH_LOG_WARNING, "gc.freeze() failed: workers will share less memory");
     }
@@ -174,6 +201,9 @@ typedef struct {
 } subcommand_t;
 
 static const subcommand_t subcommands[] = {
+    {"manage", wh_manage_main},
+    {"healthcheck", wh_healthcheck_main},
+    {"compress-static", wh_compress_static_main},
     {NULL, NULL}, /* (add entries above this line) */
 };
 
@@ -197,7 +227,9 @@ int main(int argc, char **argv)
         if (cfg.help)
             wh_config_usage(stdout);
         else
-            printf("wsgihost %s\n", WSGIHOST_VERSION);
+            printf("wsgihost %s (Python %s, libuv %s, llhttp %d.%d.%d)\n", WSGIHOST_VERSION,
+                   wh_py_version(), uv_version_string(), LLHTTP_VERSION_MAJOR,
+                   LLHTTP_VERSION_MINOR, LLHTTP_VERSION_PATCH);
         wh_config_free(&cfg);
         return 0;
     }

@@ -4,6 +4,11 @@
 #include "pyglue/compat.h"
 #include "pyglue/pyglue.h"
 
+const char *wh_py_version(void)
+{
+    return PY_VERSION;
+}
+
 void wh_py_before_fork(void)
 {
     PyOS_BeforeFork();

@@ -209,7 +209,8 @@ static PyObject *load_app(const char *spec)
     return obj;
 }
 
-int wh_py_init(const wh_py_options_t *opts)
+/* Starts CPython, in the virtualenv if one is given; imports nothing. */
+static int boot(const wh_py_options_t *opts)
 {
     char venv_python[PATH_MAX];
     const char *executable = WSGIHOST_PYTHON_EXECUTABLE;
@@ -218,7 +219,24 @@ int wh_py_init(const wh_py_options_t *opts)
             return -1;
         executable = venv_python;
     }
-    if (start_interpreter(executable) < 0)
+    return start_interpreter(executable);
+}
+
+int wh_py_boot(const wh_py_options_t *opts)
+{
+    if (boot(opts) < 0)
+        return -1;
+    if (setup_sys_path(opts) < 0) {
+        PyErr_Print();
+        (void)Py_FinalizeEx(); /* failing anyway: its status adds nothing */
+        return -1;
+    }
+    return 0;
+}
+
+int wh_py_init(const wh_py_options_t *opts)
+{
+    if (boot(opts) < 0)
         return -1;
     initialized = true;
     runner_threads = opts->threads > 0 ? opts->threads : 1;

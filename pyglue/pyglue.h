@@ -32,6 +32,37 @@ typedef struct {
 
 int wh_py_init(const wh_py_options_t *opts);
 
+/* The version of the Python headers wsgihost was built with ("3.11.2"). */
+const char *wh_py_version(void);
+
+/* Starts the interpreter and sets sys.path as wh_py_init does, without importing the app
+ * (for pyglue/manage.c). -1 (printed) on failure. */
+int wh_py_boot(const wh_py_options_t *opts);
+
+/* `wsgihost manage ARGS...` (pyglue/manage.c): Django's management command line in this
+ * process, with stdin/stdout/stderr as they are. The settings come from DJANGO_SETTINGS_MODULE,
+ * else from importing opts->app_spec's module (as recipes/wsgi.py sets it). Returns the exit
+ * status (SystemExit codes honoured) after finalizing Python. */
+int wh_py_manage(const wh_py_options_t *opts, int argc, char **argv);
+
+/* With --preload, before forking: closes Django's database connections (when Django is
+ * loaded) so no worker inherits one. 0, or -1 (printed). */
+int wh_py_close_db_connections(void);
+
+/* Django's static and media settings (pyglue/django.c): the URLs as local prefixes ("/static/";
+ * NULL when unset or a full URL such as a CDN's) and the directories (NULL when unset). */
+typedef struct {
+    char *static_url;
+    char *static_root;
+    char *media_url;
+    char *media_root;
+} wh_django_paths_t;
+
+/* After wh_py_init, before wh_py_start: 1 when the app configured Django's settings (fields
+ * filled, free with wh_django_paths_free), 0 when it is not a Django app. */
+int wh_py_django_paths(wh_django_paths_t *out);
+void wh_django_paths_free(wh_django_paths_t *p);
+
 /* Forking a process that runs Python (--preload): the master calls before_fork and
  * after_fork_parent around fork(), the child after_fork_child first thing. wh_py_freeze runs
  * gc.freeze() once the app is imported, so workers share its memory copy-on-write. */

@@ -63,6 +63,7 @@ struct start_response {
     bool started; /* status and headers are stored */
     bool sent;    /* wh_exchange_start was called */
     bool client_gone;
+    bool full;              /* the queue passed its high-water mark: wait before producing more */
     int64_t content_length; /* the app's Content-Length, or -1 */
     wh_buf_t head;          /* latin-1 status, then each header name and value */
     span_t *spans;          /* [0] the status, then name/value pairs */
@@ -257,13 +258,16 @@ static void raise_invalid_head(const start_response_t *sr)
 
 /* ---- producing output ----------------------------------------------------------------- */
 
-/* Turns a producing call's result into an out_rc, waiting (GIL released) on back-pressure. */
+/* Turns a producing call's result into an out_rc. A full queue is remembered, not waited
+ * for: the wait happens before the next piece is queued (wait_if_full in send_body), so an app
+ * whose last piece filled the queue frees its thread at once and the loop drains it alone.
+ * Memory stays bounded: past the high-water mark at most one more piece (which the app has
+ * already made) is queued before the thread waits. */
 static int settle(start_response_t *sr, int rc)
 {
     if (rc == WH_FULL) {
-        PyThreadState *ts = PyEval_SaveThread();
-        rc = wh_exchange_wait_writable(sr->ex);
-        PyEval_RestoreThread(ts);
+        sr->full = true;
+        rc = WH_OK;
     }
     switch (rc) {
     case WH_OK:
@@ -313,10 +317,25 @@ static int send_head(start_response_t *sr, int64_t body_len_hint)
     return settle(sr, rc);
 }
 
+/* Back-pressure: waits (GIL released) until the loop has written the queue down. */
+static int wait_if_full(start_response_t *sr)
+{
+    if (!sr->full)
+        return OUT_OK;
+    sr->full = false;
+    PyThreadState *ts = PyEval_SaveThread();
+    int rc = wh_exchange_wait_writable(sr->ex);
+    PyEval_RestoreThread(ts);
+    return settle(sr, rc);
+}
+
 static int send_body(start_response_t *sr, const char *data, size_t len)
 {
     if (len == 0)
         return OUT_OK;
+    int waited = wait_if_full(sr);
+    if (waited != OUT_OK)
+        return waited;
     if (!sr->sent) {
         int rc = send_head(sr, -1);
         if (rc != OUT_OK)
@@ -454,7 +473,7 @@ static start_response_t *start_response_new(void)
         return NULL;
     sr->ex = NULL;
     sr->thread = pthread_self();
-    sr->started = sr->sent = sr->client_gone = false;
+    sr->started = sr->sent = sr->client_gone = sr->full = false;
     sr->content_length = -1;
     sr->head = (wh_buf_t)WH_BUF_INIT;
     sr->spans = NULL;
@@ -639,7 +658,7 @@ static void run_exchange(runner_t *r, wh_exchange_t *ex)
     }
     start_response_t *sr = r->sr;
     sr->ex = ex;
-    sr->started = sr->sent = sr->client_gone = false;
+    sr->started = sr->sent = sr->client_gone = sr->full = false;
     wh_input_attach(r->input, req);
 
     int rc = OUT_PYERR;

@@ -28,6 +28,11 @@ enum {
 #define DEFAULT_TIMEOUT 30.0 /* gunicorn's */
 #define DEFAULT_MAX_REQUEST_BODY (100ull * 1024 * 1024)
 #define DEFAULT_BODY_BUFFER_SIZE (1024ull * 1024)
+/* --wait-for-db without a value: long enough for a database container started alongside. */
+#define DEFAULT_WAIT_FOR_DB 60.0
+/* Liveness: as long as gunicorn's worker timeout, and independent of --timeout (which may be 0). */
+#define DEFAULT_HEALTH_TIMEOUT 30.0
+#define DEFAULT_STATIC_MAX_AGE 60.0 /* whitenoise's: short, as these names do not change */
 
 typedef enum {
     OPT_STRING,
@@ -36,7 +41,8 @@ typedef enum {
     OPT_INT,
     OPT_SIZE,
     OPT_SECONDS,
-    OPT_FLAG
+    OPT_FLAG,
+    OPT_FLAG_SECONDS /* --name alone (a default) or --name=SECONDS */
 } opt_type_t;
 
 typedef struct {
@@ -102,6 +108,36 @@ static const option_t options[] = {
      "error log file, - for stderr (default -)"},
     {"log-level", NULL, OPT_STRING, OFF(log_level), 0, "LEVEL",
      "debug, info, warning, error or critical (default info)"},
+    {"wait-for-db", NULL, OPT_FLAG_SECONDS, OFF(wait_for_db), 0, "[=SECONDS]",
+     "before serving, wait until the database (DATABASE_URL or PG*) accepts connections "
+     "(default 60 s)"},
+    {"migrate", NULL, OPT_FLAG, OFF(migrate), 0, NULL,
+     "before serving, run `manage migrate --noinput` (under a PostgreSQL advisory lock)"},
+    {"health-path", NULL, OPT_STRING, OFF(health_path), 0, "PATH",
+     "liveness probe answered by the event loop, e.g. /healthz"},
+    {"ready-path", NULL, OPT_STRING, OFF(ready_path), 0, "PATH",
+     "readiness probe (checks PostgreSQL when configured), e.g. /readyz"},
+    {"health-timeout", NULL, OPT_SECONDS, OFF(health_timeout), 0, "SECONDS",
+     "liveness fails while a request has been in the app longer than this, 0 never "
+     "(default 30)"},
+    {"drain-delay", NULL, OPT_SECONDS, OFF(drain_delay), 0, "SECONDS",
+     "after SIGTERM keep serving this long with readiness failing (default 0)"},
+    {"static", NULL, OPT_LIST, OFF(statics), 0, "/PREFIX/=DIR",
+     "serve the files of DIR at /PREFIX/ from the event loop; repeatable (Django's "
+     "STATIC_URL and STATIC_ROOT are served without it)"},
+    {"no-static", NULL, OPT_FLAG, OFF(no_static), 0, NULL,
+     "serve no static files, not even Django's STATIC_ROOT"},
+    {"static-fallthrough", NULL, OPT_FLAG, OFF(static_fallthrough), 0, NULL,
+     "requests under a static prefix that match no file go to the app (default 404)"},
+    {"static-index", NULL, OPT_FLAG, OFF(static_index), 0, NULL,
+     "a static directory serves its index.html"},
+    {"static-max-age", NULL, OPT_SECONDS, OFF(static_max_age), 0, "SECONDS",
+     "Cache-Control max-age of static files without a manifest hash (default 60)"},
+    {"no-static-cors", NULL, OPT_FLAG, OFF(no_static_cors), 0, NULL,
+     "leave out Access-Control-Allow-Origin: * on static files"},
+    {"serve-media", NULL, OPT_FLAG, OFF(serve_media), 0, NULL,
+     "serve Django's MEDIA_ROOT at MEDIA_URL too (uploads: nosniff, risky types as "
+     "attachments)"},
     {"help", "h", OPT_FLAG, OFF(help), 0, NULL, "show this help and exit"},
     {"version", "v", OPT_FLAG, OFF(version), 0, NULL, "show the version and exit"},
 };
@@ -125,6 +161,8 @@ void wh_config_init(wh_config_t *cfg)
     cfg->max_request_body = DEFAULT_MAX_REQUEST_BODY;
     cfg->body_buffer_size = DEFAULT_BODY_BUFFER_SIZE;
     cfg->log_level = "info";
+    cfg->health_timeout = DEFAULT_HEALTH_TIMEOUT;
+    cfg->static_max_age = DEFAULT_STATIC_MAX_AGE;
 }
 
 void wh_config_free(wh_config_t *cfg)
@@ -213,15 +251,18 @@ static int set_option(wh_config_t *cfg, stage_t *stage, const option_t *o, const
         *(const char **)base = value;
         return 0;
     case OPT_LIST: {
+        bool statics = o->offset == OFF(statics);
+        const char **list = statics ? cfg->statics : cfg->binds;
+        size_t *count = statics ? &cfg->static_count : &cfg->bind_count;
+        size_t max = statics ? WH_CONFIG_MAX_STATIC : WH_CONFIG_MAX_BINDS;
         size_t idx = (size_t)(o - options);
         if (!stage->list_set[idx]) {
-            cfg->bind_count = 0;
+            *count = 0;
             stage->list_set[idx] = true;
         }
-        if (cfg->bind_count == WH_CONFIG_MAX_BINDS)
-            return errorf(err, err_size, "too many --%s addresses (at most %d)", o->name,
-                          WH_CONFIG_MAX_BINDS);
-        cfg->binds[cfg->bind_count++] = value;
+        if (*count == max)
+            return errorf(err, err_size, "too many --%s values (at most %zu)", o->name, max);
+        list[(*count)++] = value;
         return 0;
     }
     case OPT_PATHS: {
@@ -264,6 +305,12 @@ static int set_option(wh_config_t *cfg, stage_t *stage, const option_t *o, const
                           "optionally with K, M or G",
                           value, o->name, source);
         return 0;
+    case OPT_FLAG_SECONDS:
+        if (value == NULL) {
+            *(double *)base = DEFAULT_WAIT_FOR_DB; /* the only option of this type */
+            return 0;
+        }
+        /* fall through */
     case OPT_SECONDS: {
         char *end;
         errno = 0;
@@ -314,6 +361,8 @@ static int parse_words(wh_config_t *cfg, int count, char **words, const char *so
         if (o->type == OPT_FLAG) {
             if (eq)
                 return errorf(err, err_size, "--%s takes no value", o->name);
+        } else if (o->type == OPT_FLAG_SECONDS) {
+            value = eq ? eq + 1 : NULL; /* never takes the next word */
         } else if (eq) {
             value = eq + 1;
         } else if (i + 1 < count) {
@@ -382,6 +431,19 @@ static int split_words(wh_config_t *cfg, const char *text, char **words, int max
     return 0;
 }
 
+/* A flag's value from the environment: 1/true/yes or 0/false/no (any case). */
+static int parse_flag(const char *value, bool *out)
+{
+    static const char *const YES[] = {"1", "true", "yes"}, *const NO[] = {"0", "false", "no"};
+    for (size_t i = 0; i < sizeof(YES) / sizeof(YES[0]); i++) {
+        if (strcasecmp(value, YES[i]) == 0 || strcasecmp(value, NO[i]) == 0) {
+            *out = strcasecmp(value, YES[i]) == 0;
+            return 0;
+        }
+    }
+    return -1;
+}
+
 enum { CMD_ARGS_MAX_WORDS = 128 };
 
 int wh_config_load(wh_config_t *cfg, int argc, char **argv, char **envp, char *err, size_t err_size)
@@ -389,11 +451,19 @@ int wh_config_load(wh_config_t *cfg, int argc, char **argv, char **envp, char *e
     stage_t env_stage = {0};
     for (size_t i = 0; i < OPTION_COUNT; i++) {
         const option_t *o = &options[i];
-        if (o->type == OPT_FLAG)
+        /* WSGIHOST_HELP/_VERSION could be an unrelated app's variables: not flags here. */
+        if (o->offset == OFF(help) || o->offset == OFF(version))
             continue;
         char name[64];
         env_name(o, name, sizeof(name));
         const char *value = env_get(envp, name);
+        if (value && o->type == OPT_FLAG) {
+            if (parse_flag(value, (bool *)((char *)cfg + o->offset)) != 0)
+                return errorf(err, err_size,
+                              "invalid value '%s' for %s: use 1, true, yes, 0, false or no",
+                              value, name);
+            continue;
+        }
         if (value && set_option(cfg, &env_stage, o, value, name, err, err_size) != 0)
             return -1;
     }
@@ -426,7 +496,8 @@ int wh_config_load(wh_config_t *cfg, int argc, char **argv, char **envp, char *e
                       "invalid --log-level '%s': use debug, info, warning, error or "
                       "critical",
                       cfg->log_level);
-    if (!cfg->help && !cfg->version && (cfg->app == NULL || *cfg->app == '\0'))
+    if (!cfg->help && !cfg->version && !cfg->app_optional &&
+        (cfg->app == NULL || *cfg->app == '\0'))
         return errorf(err, err_size,
                       "no application given: wsgihost --app MODULE[:CALLABLE] "
                       "(for example wsgihost recipes.wsgi)");
@@ -442,7 +513,8 @@ void wh_config_usage(FILE *stream)
     for (size_t i = 0; i < OPTION_COUNT; i++) {
         const option_t *o = &options[i];
         char left[64];
-        snprintf(left, sizeof(left), "--%s%s%s", o->name, o->metavar ? " " : "",
+        snprintf(left, sizeof(left), "--%s%s%s", o->name,
+                 o->metavar && o->type != OPT_FLAG_SECONDS ? " " : "",
                  o->metavar ? o->metavar : "");
         fprintf(stream, "  %-34s %s\n", left, o->help);
     }

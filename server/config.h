@@ -9,7 +9,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-enum { WH_CONFIG_MAX_BINDS = 16, WH_CONFIG_MAX_PYTHONPATH = 32 };
+enum { WH_CONFIG_MAX_BINDS = 16, WH_CONFIG_MAX_PYTHONPATH = 32, WH_CONFIG_MAX_STATIC = 16 };
 
 typedef struct {
     const char *app;
@@ -41,6 +41,22 @@ typedef struct {
     const char *access_logfile;
     const char *error_logfile;
     const char *log_level;
+    double wait_for_db;      /* --wait-for-db: seconds to wait for the database, 0 = don't */
+    bool migrate;            /* run `manage migrate --noinput` before starting workers */
+    const char *health_path; /* liveness probe path answered by the loop, or NULL */
+    const char *ready_path;  /* readiness probe path answered by the loop, or NULL */
+    double health_timeout;   /* a request in the app longer than this fails liveness; 0 never */
+    double drain_delay;      /* seconds to keep serving (readiness 503) after SIGTERM */
+    bool app_optional;       /* set before loading: no app is fine (the manage subcommand) */
+    /* Static files (server/static.h). */
+    const char *statics[WH_CONFIG_MAX_STATIC]; /* "--static /prefix/=DIR" values */
+    size_t static_count;
+    bool no_static;          /* no static files, not even Django's STATIC_ROOT */
+    bool static_fallthrough; /* unmatched paths under a static prefix go to the app */
+    bool static_index;       /* directories serve index.html */
+    double static_max_age;   /* Cache-Control max-age for files without a manifest hash */
+    bool no_static_cors;     /* leave out Access-Control-Allow-Origin: * */
+    bool serve_media;        /* serve Django's MEDIA_ROOT at MEDIA_URL too */
     bool help;
     bool version;
 

@@ -585,6 +585,7 @@ int wh_conn_start(wh_worker_t *w, const wh_listener_t *l, int fd, const struct s
         w->conns->prev = c;
     w->conns = c;
     w->conn_count++;
+    wh_worker_conns_changed(w);
     update_poll(c);
     update_timer(c);
     return 0;
@@ -600,8 +601,11 @@ void wh_conn_on_output(wh_conn_t *c)
 
 void wh_conn_stop(wh_conn_t *c, bool quick)
 {
-    if (quick || (c->state == WH_CONN_READING && !c->http.started && c->pending.len == 0) ||
-        c->state == WH_CONN_LINGER)
+    /* An idle keep-alive connection is closed at once (its client reconnects elsewhere); a
+     * new one that has not sent its first request yet was promised an answer, so it gets it
+     * (bounded by the graceful timeout). */
+    bool idle = c->state == WH_CONN_READING && !c->http.started && c->pending.len == 0;
+    if (quick || (idle && c->requests > 0) || c->state == WH_CONN_LINGER)
         conn_close(c);
     /* Otherwise response_done sees worker->stopping and closes after this response. */
 }

@@ -75,6 +75,7 @@ int wh_notifier_init(wh_notifier_t *n, uv_loop_t *loop, uv_async_cb cb)
 {
     n->head = n->tail = NULL;
     n->closed = false;
+    atomic_init(&n->outstanding, 0);
     if (pthread_mutex_init(&n->mu, NULL) != 0)
         return -1;
     if (uv_async_init(loop, &n->async, cb) != 0) {
@@ -411,6 +412,7 @@ static void finish_output(wh_exchange_t *ex, enum wh_finish how);
 
 void wh_exchange_finish(wh_exchange_t *ex, enum wh_finish how)
 {
+    atomic_fetch_sub(&ex->notifier->outstanding, 1);
     finish_output(ex, how);
     wh_exchange_unref(ex);
 }

@@ -13,6 +13,8 @@
 enum { FIELDS_INITIAL = 16 };
 /* "HTTP/1.1" and the two spaces of the request line. */
 enum { REQUEST_LINE_OVERHEAD = 10 };
+/* ": " between name and value, and the CRLF. */
+enum { FIELD_LINE_OVERHEAD = 4 };
 
 static const char DEFAULT_SPOOL_DIR[] = "/tmp";
 
@@ -70,6 +72,14 @@ static int on_url(llhttp_t *parser, const char *at, size_t len)
     return append(p, at, len) ? HPE_USER : check_request_line(p);
 }
 
+static int on_version(llhttp_t *parser, const char *at, size_t len)
+{
+    wh_http1_t *p = self(parser);
+    for (size_t i = 0; i < len && p->version_len < sizeof(p->version_text); i++)
+        p->version_text[p->version_len++] = at[i];
+    return 0;
+}
+
 static wh_field_t *current_field(wh_http1_t *p)
 {
     return &p->fields[p->field_count - 1];
@@ -77,8 +87,9 @@ static wh_field_t *current_field(wh_http1_t *p)
 
 static int check_field_size(wh_http1_t *p, const wh_field_t *f)
 {
+    /* gunicorn's measure: the whole line, ": " and CRLF included. */
     uint32_t max = p->limits->max_header_field_size;
-    if (max && f->name_len + 2 + f->value_len > max)
+    if (max && f->name_len + f->value_len + FIELD_LINE_OVERHEAD > max)
         return fail(p, 431, "header field too large");
     return 0;
 }
@@ -290,8 +301,7 @@ static int split_target(wh_http1_t *p, uint32_t *path_off, uint32_t *path_len, u
         if (!wh_name_equals(method, "OPTIONS"))
             return fail(p, 400, "asterisk-form is only for OPTIONS");
     } else if (n > 0 && t[0] == '/') {
-        if (n > 1 && t[1] == '/')
-            return fail(p, 400, "request target starts with //");
+        /* origin-form; empty segments ("//a") are valid and passed on as they are */
     } else {
         /* absolute-form: scheme "://" authority path-abempty [ "?" query ] */
         size_t i = 0;
@@ -483,6 +493,7 @@ static const llhttp_settings_t settings = {
     .on_message_begin = on_message_begin,
     .on_method = on_method,
     .on_url = on_url,
+    .on_version = on_version,
     .on_header_field = on_header_field,
     .on_header_value = on_header_value,
     .on_header_value_complete = on_header_value_complete,
@@ -509,6 +520,7 @@ void wh_http1_reset(wh_http1_t *p)
     p->body_fd = -1;
     p->method_off = p->method_len = p->target_off = p->target_len = 0;
     p->field_count = 0;
+    p->version_len = 0;
     p->path_off = p->path_len = p->query_off = p->query_len = 0;
     p->in_name = p->in_value = false;
     p->scan_prev = 0;
@@ -557,13 +569,25 @@ static int scan_head(wh_http1_t *p, const char *data, size_t len)
     return 0;
 }
 
+/* "DIGIT.DIGIT" as RFC 9112 §2.3 writes a version (llhttp hands us what follows "HTTP/"). */
+static bool well_formed_version(const wh_http1_t *p)
+{
+    const char *v = p->version_text;
+    return p->version_len == 3 && v[0] >= '0' && v[0] <= '9' && v[1] == '.' && v[2] >= '0' &&
+           v[2] <= '9';
+}
+
 static wh_http1_result_t error_from_llhttp(wh_http1_t *p, llhttp_errno_t err)
 {
     if (p->error_status == 0) {
         p->error_status = 400;
         p->error_detail = llhttp_errno_name(err);
-        if (err == HPE_INVALID_VERSION)
+        if (err == HPE_INVALID_VERSION && well_formed_version(p)) {
+            p->error_status = 505; /* RFC 9110 §15.6.6: a version we do not speak */
+            p->error_detail = "only HTTP/1.0 and HTTP/1.1 are supported";
+        } else if (err == HPE_INVALID_VERSION) {
             p->error_detail = "invalid HTTP version";
+        }
         else if (err == HPE_INVALID_METHOD)
             p->error_detail = "invalid method";
     }
@@ -627,6 +651,10 @@ int wh_http1_take(wh_http1_t *p, const wh_peer_t *peer, wh_request_t *req, char 
         const wh_field_t *f = &p->fields[i];
         if (f->name_len == 0)
             continue; /* dropped: its name had '_' */
+        /* The body is de-chunked and CONTENT_LENGTH set: an app that still saw the coding
+         * would try to decode it again, or ignore the length. */
+        if (p->chunked && wh_name_equals(field_name(p, f), "Transfer-Encoding"))
+            continue;
         hs[n].name = (wh_str_t){s + f->name_off, f->name_len};
         hs[n].value = (wh_str_t){s + f->value_off, f->value_len};
         n++;

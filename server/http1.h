@@ -42,6 +42,8 @@ typedef struct wh_http1 {
     wh_buf_t strings; /* method, target, decoded path, header names and values */
     uint32_t method_off, method_len, target_off, target_len;
     uint32_t path_off, path_len, query_off, query_len; /* the decoded path follows the target */
+    char version_text[8]; /* what followed "HTTP/", for telling 505 from 400 */
+    uint8_t version_len;
     wh_field_t *fields;
     uint32_t field_count, field_cap;
     bool in_name;

@@ -45,6 +45,7 @@ void wh_jobq_free(wh_jobq_t *q)
 void wh_jobq_push(wh_jobq_t *q, wh_exchange_t *ex)
 {
     atomic_fetch_add(&ex->refs, 1); /* the runner's reference */
+    atomic_fetch_add(&ex->notifier->outstanding, 1);
     ex->next_job = NULL;
     pthread_mutex_lock(&q->mu);
     if (q->tail)

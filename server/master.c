@@ -160,9 +160,19 @@ static void start_stop(master_t *m, bool quick)
     m->stopping = true;
     m->quick = quick;
     m->stop_deadline_ms =
-        now + (quick ? QUICK_STOP_MS : ms_of(m->cfg->graceful_timeout) + KILL_MARGIN_MS);
+        now + (quick ? QUICK_STOP_MS
+                     : ms_of(m->cfg->drain_delay) + ms_of(m->cfg->graceful_timeout) +
+                           KILL_MARGIN_MS);
     wh_log(WH_LOG_INFO, "Handling signal: %s stop", quick ? "quick" : "graceful");
     signal_all(m, quick ? SIGINT : SIGTERM);
+    /* Our copies of the listeners would keep the sockets open after the workers close
+     * theirs, and connections queued meanwhile would be reset at exit instead of refused. */
+    for (size_t i = 0; i < m->listener_count; i++) {
+        if (m->listeners[i].fd >= 0) {
+            close(m->listeners[i].fd);
+            m->listeners[i].fd = -1;
+        }
+    }
 }
 
 static void describe_exit(int status, char *out, size_t size)

@@ -22,6 +22,8 @@ typedef struct {
     _Atomic uint64_t heartbeat_ms; /* the loop ran at this monotonic time */
     _Atomic uint64_t busy_since_ms; /* oldest request still in the app (0: none) */
     _Atomic uint64_t requests;
+    _Atomic uint32_t conns;  /* open connections, for spreading new ones evenly */
+    _Atomic int accepting;   /* polling the listeners now */
     char busy_request[WH_SCOREBOARD_REQUEST_TEXT]; /* "GET /path" of that request */
 } wh_slot_t;
 

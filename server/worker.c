@@ -6,6 +6,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,9 @@
 enum { ACCEPT_BATCH = 64 };
 /* After running out of file descriptors, wait this long before accepting again. */
 enum { ACCEPT_PAUSE_MS = 100 };
+/* Fair spread: how many more connections than another worker one may hold and still accept,
+ * and how soon a worker that left a connection to others looks again. */
+enum { ACCEPT_FAIRNESS_SLACK = 1, ACCEPT_DEFER_MS = 1 };
 enum { MS_PER_SECOND = 1000 };
 /* How often the loop reports to the master through the scoreboard. */
 enum { HEARTBEAT_MS = 1000 };
@@ -30,6 +34,8 @@ static void set_accepting(wh_worker_t *w, bool on)
     if (w->accepting == on)
         return;
     w->accepting = on;
+    if (w->slot)
+        atomic_store(&w->slot->accepting, on);
     for (size_t i = 0; i < w->listener_count; i++) {
         if (on)
             uv_poll_start(&w->listen_polls[i], UV_READABLE, on_accept);
@@ -41,20 +47,14 @@ static void set_accepting(wh_worker_t *w, bool on)
 static void on_accept_resume(uv_timer_t *timer)
 {
     wh_worker_t *w = timer->data;
-    if (!w->stopping)
+    if (!w->stopping && !w->accept_gated)
         set_accepting(w, true);
 }
 
-static void on_accept(uv_poll_t *handle, int status, int events)
+/* Accepts up to `max` pending connections on one listener. */
+static void accept_some(wh_worker_t *w, const wh_listener_t *l, int max)
 {
-    (void)events;
-    wh_worker_t *w = handle->loop->data;
-    const wh_listener_t *l = handle->data;
-    if (status < 0) {
-        wh_log(WH_LOG_ERROR, "listener %s failed: %s", l->display, uv_strerror(status));
-        return;
-    }
-    for (int i = 0; i < w->accept_batch; i++) {
+    for (int i = 0; i < max; i++) {
         struct sockaddr_storage peer;
         socklen_t len = sizeof(peer);
         int fd = accept4(l->fd, (struct sockaddr *)&peer, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
@@ -69,7 +69,8 @@ static void on_accept(uv_poll_t *handle, int status, int events)
                        "file descriptor limit, ulimit -n)",
                        l->display, strerror(errno), ACCEPT_PAUSE_MS);
                 set_accepting(w, false);
-                uv_timer_start(&w->accept_resume, on_accept_resume, ACCEPT_PAUSE_MS, 0);
+                if (!w->stopping)
+                    uv_timer_start(&w->accept_resume, on_accept_resume, ACCEPT_PAUSE_MS, 0);
                 return;
             }
             wh_log(WH_LOG_ERROR, "accept on %s failed: %s", l->display, strerror(errno));
@@ -88,6 +89,59 @@ static void on_accept(uv_poll_t *handle, int status, int events)
     }
 }
 
+void wh_worker_conns_changed(wh_worker_t *w)
+{
+    if (w->slot)
+        atomic_store(&w->slot->conns, (uint32_t)w->conn_count);
+}
+
+/* Every worker wakes for a new connection on the shared listener, and the one that runs first
+ * would take most of them. A worker with more connections than the least loaded worker that
+ * is accepting (plus a little slack) lets that one have it. */
+static bool leave_to_others(const wh_worker_t *w)
+{
+    if (w->sb == NULL || w->cfg->workers < 2)
+        return false;
+    uint32_t mine = (uint32_t)w->conn_count;
+    for (int i = 0; i < WH_SCOREBOARD_SLOTS; i++) {
+        const wh_slot_t *s = &w->sb->slots[i];
+        if (s == w->slot || atomic_load(&s->state) != WH_SLOT_READY ||
+            !atomic_load(&s->accepting))
+            continue;
+        if (mine > atomic_load(&s->conns) + ACCEPT_FAIRNESS_SLACK)
+            return true;
+    }
+    return false;
+}
+
+static bool python_saturated(wh_worker_t *w)
+{
+    return w->accept_gate && atomic_load(&w->notifier.outstanding) >= w->accept_gate;
+}
+
+static void on_accept(uv_poll_t *handle, int status, int events)
+{
+    (void)events;
+    wh_worker_t *w = handle->loop->data;
+    const wh_listener_t *l = handle->data;
+    if (status < 0) {
+        wh_log(WH_LOG_ERROR, "listener %s failed: %s", l->display, uv_strerror(status));
+        return;
+    }
+    if (python_saturated(w)) {
+        set_accepting(w, false);
+        w->accept_gated = true;
+        return;
+    }
+    if (leave_to_others(w)) {
+        /* Look again shortly (the listener is level-triggered: polling it now would spin). */
+        set_accepting(w, false);
+        uv_timer_start(&w->accept_resume, on_accept_resume, ACCEPT_DEFER_MS, 0);
+        return;
+    }
+    accept_some(w, l, w->accept_batch);
+}
+
 static void on_output_ready(uv_async_t *async)
 {
     wh_notifier_t *n = async->data;
@@ -99,6 +153,11 @@ static void on_output_ready(uv_async_t *async)
             wh_conn_on_output(ex->owner);
         wh_exchange_unref(ex);
         ex = next;
+    }
+    wh_worker_t *w = async->loop->data;
+    if (w->accept_gated && !python_saturated(w) && !w->stopping) {
+        w->accept_gated = false;
+        set_accepting(w, true);
     }
 }
 
@@ -123,6 +182,7 @@ static void finish_stop(wh_worker_t *w)
     close_handle((uv_handle_t *)&w->sig_usr1);
     close_handle((uv_handle_t *)&w->heartbeat);
     close_handle((uv_handle_t *)&w->shutdown_timer);
+    close_handle((uv_handle_t *)&w->drain_timer);
     close_handle((uv_handle_t *)&w->accept_resume);
     close_handle((uv_handle_t *)&w->log_flush);
 }
@@ -130,6 +190,7 @@ static void finish_stop(wh_worker_t *w)
 void wh_worker_conn_closed(wh_worker_t *w)
 {
     w->conn_count--;
+    wh_worker_conns_changed(w);
     if (w->stopping && w->conn_count == 0)
         finish_stop(w);
 }
@@ -148,9 +209,14 @@ void wh_worker_stop(wh_worker_t *w, bool quick)
     if (!w->stopping) {
         w->stopping = true;
         set_accepting(w, false);
-        /* Close the listening sockets now so new clients are refused, not left queued. */
-        for (size_t i = 0; i < w->listener_count; i++)
+        /* A graceful stop first takes every connection already queued (they were promised
+         * an answer), then closes its listeners: once every process has, new clients are
+         * refused instead of left waiting. */
+        for (size_t i = 0; i < w->listener_count; i++) {
+            if (!quick && !python_saturated(w)) /* a stuck worker leaves them to the others */
+                accept_some(w, &w->listeners[i], INT32_MAX);
             wh_listener_close(&w->listeners[i]);
+        }
         if (!quick && w->conn_count > 0)
             uv_timer_start(&w->shutdown_timer, on_shutdown_timeout,
                            (uint64_t)(w->cfg->graceful_timeout * MS_PER_SECOND), 0);
@@ -163,6 +229,13 @@ void wh_worker_stop(wh_worker_t *w, bool quick)
         finish_stop(w);
 }
 
+static void on_drain_done(uv_timer_t *timer)
+{
+    wh_worker_t *w = timer->data;
+    wh_log(WH_LOG_INFO, "drain delay over: graceful stop");
+    wh_worker_stop(w, false);
+}
+
 static void on_signal(uv_signal_t *handle, int signum)
 {
     wh_worker_t *w = handle->data;
@@ -172,6 +245,18 @@ static void on_signal(uv_signal_t *handle, int signum)
         return;
     }
     bool quick = signum != SIGTERM;
+    if (!quick && w->cfg->drain_delay > 0 && !w->stopping) {
+        /* Keep serving while readiness fails, so load balancers stop sending us requests
+         * before the listeners close. A second SIGTERM does not cut the drain short. */
+        if (!w->draining) {
+            w->draining = true;
+            wh_log(WH_LOG_INFO, "%s: draining for %g s, then graceful stop", strsignal(signum),
+                   w->cfg->drain_delay);
+            uv_timer_start(&w->drain_timer, on_drain_done,
+                           (uint64_t)(w->cfg->drain_delay * MS_PER_SECOND), 0);
+        }
+        return;
+    }
     wh_log(WH_LOG_INFO, "%s: %s stop", strsignal(signum), quick ? "quick" : "graceful");
     wh_worker_stop(w, quick);
 }
@@ -231,14 +316,16 @@ static int start_signal(wh_worker_t *w, uv_signal_t *sig, int signum)
 }
 
 int wh_worker_init(wh_worker_t *w, const wh_config_t *cfg, wh_listener_t *listeners,
-                   size_t listener_count, wh_jobq_t *jobq, wh_slot_t *slot)
+                   size_t listener_count, wh_jobq_t *jobq, wh_scoreboard_t *sb, int slot)
 {
     memset(w, 0, sizeof(*w));
     w->cfg = cfg;
-    w->slot = slot;
+    w->sb = sb;
+    w->slot = sb ? &sb->slots[slot] : NULL;
     /* Several processes wake for each connection on a shared listener; each taking one at a
      * time spreads keep-alive connections evenly instead of the first taking them all. */
     w->accept_batch = cfg->workers > 1 ? 1 : ACCEPT_BATCH;
+    w->accept_gate = cfg->workers > 1 ? cfg->threads : 0;
     if (cfg->max_requests) {
         unsigned jitter = cfg->max_requests_jitter;
         srandom((unsigned)getpid());
@@ -274,13 +361,15 @@ int wh_worker_init(wh_worker_t *w, const wh_config_t *cfg, wh_listener_t *listen
         uv_timer_init(&w->loop, &w->accept_resume) != 0 || uv_check_init(&w->loop, &w->log_flush) ||
         start_signal(w, &w->sig_term, SIGTERM) != 0 || start_signal(w, &w->sig_int, SIGINT) != 0 ||
         start_signal(w, &w->sig_quit, SIGQUIT) != 0 || start_signal(w, &w->sig_usr1, SIGUSR1) ||
-        uv_timer_init(&w->loop, &w->heartbeat) != 0) {
+        uv_timer_init(&w->loop, &w->heartbeat) != 0 ||
+        uv_timer_init(&w->loop, &w->drain_timer) != 0) {
         wh_log(WH_LOG_CRITICAL, "cannot set up the event loop");
         return -1;
     }
     w->shutdown_timer.data = w->accept_resume.data = w->heartbeat.data = w;
+    w->drain_timer.data = w;
     uv_check_start(&w->log_flush, on_loop_check);
-    if (slot) {
+    if (w->slot) {
         on_heartbeat(&w->heartbeat);
         uv_timer_start(&w->heartbeat, on_heartbeat, HEARTBEAT_MS, HEARTBEAT_MS);
     }

@@ -47,12 +47,19 @@ typedef struct wh_worker {
     size_t local_handler_count;
 
     uv_signal_t sig_term, sig_int, sig_quit, sig_usr1;
-    wh_slot_t *slot;         /* this worker's scoreboard slot, or NULL */
+    wh_scoreboard_t *sb;     /* shared with the master and the other workers, or NULL */
+    wh_slot_t *slot;         /* this worker's slot in it */
     uv_timer_t heartbeat;    /* writes the slot once a second */
     int accept_batch;        /* 1 when several workers share a listener, for fair spread */
+    int accept_gate;         /* with several workers: stop accepting while this many requests
+                                wait for or run in Python (0: never), so a busy or stuck worker
+                                leaves new connections to the others */
+    bool accept_gated;
     uint64_t requests_done;
     uint64_t max_requests;   /* stop gracefully after this many (0: never) */
     uv_timer_t shutdown_timer;
+    uv_timer_t drain_timer; /* --drain-delay: SIGTERM starts the graceful stop when it fires */
+    bool draining;          /* SIGTERM came: still serving, readiness answers 503 */
     uv_check_t log_flush;
 
     struct wh_conn *conns; /* every open connection, for shutdown */
@@ -66,7 +73,10 @@ typedef struct wh_worker {
 
 /* Sets up the loop over already-bound listeners. Returns 0 or -1 (logged). */
 int wh_worker_init(wh_worker_t *w, const wh_config_t *cfg, wh_listener_t *listeners,
-                   size_t listener_count, wh_jobq_t *jobq, wh_slot_t *slot);
+                   size_t listener_count, wh_jobq_t *jobq, wh_scoreboard_t *sb, int slot);
+
+/* The connection count changed (connections call it as they open and close). */
+void wh_worker_conns_changed(wh_worker_t *w);
 
 /* Adds a handler tried, in order, before a request goes to Python. 0, or -1 when full. */
 int wh_worker_add_local_handler(wh_worker_t *w, wh_local_handler_fn fn, void *ctx);

@@ -1,0 +1,366 @@
+"""The command line (gunicorn-compatible flags, WSGIHOST_* environment), binding, start-up
+errors, signals and logs."""
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import threading
+import time
+
+import pytest
+
+import wire
+from conftest import APPS, REPO, binary, child_env, parse_url, wait_until
+
+ERROR_EXIT_TIMEOUT = 20
+
+
+def run_cli(args, env=None, cwd=None, **kw):
+    """Runs wsgihost expecting it to exit by itself (errors, --help, --version)."""
+    start = time.monotonic()
+    try:
+        proc = subprocess.run([binary(), *args], stdin=subprocess.DEVNULL, capture_output=True,
+                              env=child_env(env), cwd=cwd or REPO, timeout=ERROR_EXIT_TIMEOUT, **kw)
+    except subprocess.TimeoutExpired as e:
+        raise AssertionError("wsgihost %s did not exit within %ds; stderr:\n%s"
+                             % (args, ERROR_EXIT_TIMEOUT, (e.stderr or b"").decode())) from None
+    proc.elapsed = time.monotonic() - start
+    proc.err = proc.stderr.decode("utf-8", "replace")
+    proc.out = proc.stdout.decode("utf-8", "replace")
+    assert "Sanitizer" not in proc.err, proc.err
+    return proc
+
+
+def assert_fails(proc, *needles):
+    assert proc.returncode not in (0, None) and proc.returncode > 0, (
+        "expected a non-zero exit status, got %r; stderr:\n%s" % (proc.returncode, proc.err))
+    for needle in needles:
+        assert needle.lower() in proc.err.lower(), (
+            "stderr does not mention %r:\n%s" % (needle, proc.err))
+
+
+def project_version():
+    text = (REPO / "CMakeLists.txt").read_text()
+    return re.search(r"project\(wsgihost\s+VERSION\s+([0-9.]+)", text).group(1)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def multithread(srv):
+    with srv.conn() as c:
+        return c.request("GET", "/_t/environ").json()["wsgi.multithread"]["value"]
+
+
+# --- informational flags ----------------------------------------------------------------------
+
+def test_help():
+    proc = run_cli(["--help"])
+    assert proc.returncode == 0, proc.err
+    text = proc.out + proc.err
+    for flag in ("--bind", "--threads", "--keep-alive", "--chdir", "--pythonpath",
+                 "--access-logfile", "--error-logfile", "--max-request-body"):
+        assert flag in text, "--help does not mention %s:\n%s" % (flag, text)
+
+
+def test_version():
+    proc = run_cli(["--version"])
+    assert proc.returncode == 0, proc.err
+    assert project_version() in proc.out + proc.err
+
+
+# --- errors at start-up -----------------------------------------------------------------------
+
+def test_no_app_given():
+    proc = run_cli(["--bind", "127.0.0.1:0"])
+    assert_fails(proc)
+    assert proc.err.strip(), "no message on stderr"
+
+
+def test_unknown_flag():
+    assert_fails(run_cli(["--no-such-flag", "testapp"]), "--no-such-flag")
+
+
+@pytest.mark.parametrize("args, needle", [
+    (["--threads", "abc"], "threads"),
+    (["--threads", "0"], "threads"),
+    (["--threads=-1"], "threads"),
+    (["--backlog", "many"], "backlog"),
+    (["--keep-alive", "soon"], "keep-alive"),
+    (["--header-timeout", "-3"], "header-timeout"),
+    (["--limit-request-line", "12x"], "limit-request-line"),
+    (["--max-request-body", "lots"], "max-request-body"),
+    (["--bind", "127.0.0.1:notaport"], "notaport"),
+    (["--bind", "127.0.0.1:70000"], "70000"),
+    (["--log-level", "chatty"], "chatty"),
+])
+def test_bad_values(args, needle):
+    proc = run_cli(["--pythonpath", str(APPS), *args, "testapp"])
+    assert_fails(proc, needle)
+
+
+def test_flag_without_value():
+    assert_fails(run_cli(["testapp", "--threads"]), "threads")
+
+
+def test_module_not_importable():
+    proc = run_cli(["--pythonpath", str(APPS), "no_such_module_for_wsgihost"])
+    assert_fails(proc, "no_such_module_for_wsgihost", "ModuleNotFoundError")
+
+
+def test_module_import_raises_shows_traceback():
+    proc = run_cli(["--pythonpath", str(APPS), "broken_import"])
+    assert_fails(proc, "Traceback", "broken_import fails at import time on purpose")
+    assert proc.elapsed < ERROR_EXIT_TIMEOUT
+
+
+def test_callable_missing():
+    assert_fails(run_cli(["--pythonpath", str(APPS), "testapp:no_such_callable"]),
+                 "no_such_callable")
+
+
+def test_callable_not_callable():
+    assert_fails(run_cli(["--pythonpath", str(APPS), "testapp:NOT_CALLABLE"]), "NOT_CALLABLE")
+
+
+def test_default_callable_missing():
+    """flaskapp has no `application`; the default callable name must be reported."""
+    assert_fails(run_cli(["--pythonpath", str(APPS), "flaskapp"]), "application")
+
+
+def test_address_in_use():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        port = s.getsockname()[1]
+        proc = run_cli(["--pythonpath", str(APPS), "--bind", "127.0.0.1:%d" % port, "testapp"])
+    assert_fails(proc, "in use", str(port))
+
+
+def test_permission_denied():
+    if os.geteuid() != 0:
+        user = {}
+    else:  # root may bind anything: run the server as nobody
+        user = {"user": 65534, "group": 65534, "extra_groups": []}
+    start = int(open("/proc/sys/net/ipv4/ip_unprivileged_port_start").read())
+    if start == 0:
+        pytest.skip("every port is unprivileged on this machine")
+    port = None
+    for candidate in range(start - 1, max(start - 200, 1), -1):
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", candidate))
+                port = candidate
+                break
+            except OSError:
+                continue
+    assert port, "no free privileged port to try"
+    proc = run_cli(["--pythonpath", str(APPS), "--bind", "127.0.0.1:%d" % port, "testapp"],
+                   **user)
+    assert_fails(proc, "permission denied")
+
+
+def test_unix_socket_in_missing_directory(tmp_path):
+    path = tmp_path / "missing" / "s.sock"
+    assert_fails(run_cli(["--pythonpath", str(APPS), "--bind", "unix:%s" % path, "testapp"]),
+                 str(path))
+
+
+# --- flag spellings and the environment -------------------------------------------------------
+
+def test_equals_and_space_forms(start_server):
+    srv = start_server(app=None, bind=None, args=["--bind=127.0.0.1:0", "--threads=2",
+                                                  "--app=testapp:application"])
+    assert multithread(srv) is True
+    srv2 = start_server(app=None, bind=None, args=["--bind", "127.0.0.1:0", "--threads", "2",
+                                                   "--app", "testapp:application"])
+    assert multithread(srv2) is True
+
+
+def test_field_size_flag_spellings(start_server):
+    for flag in ("--limit-request-field_size", "--limit-request-field-size"):
+        srv = start_server(args=[flag, "200"])
+        with srv.conn() as c:
+            c.send(b"GET / HTTP/1.1\r\nHost: test\r\nX-Big: " + b"v" * 300 + b"\r\n\r\n")
+            assert c.read_response().status == 431, flag
+        srv.stop()
+
+
+def test_env_flag(start_server):
+    assert multithread(start_server(env={"WSGIHOST_THREADS": "2"})) is True
+    assert multithread(start_server()) is False
+
+
+def test_env_cmd_args(start_server):
+    srv = start_server(env={"WSGIHOST_CMD_ARGS": "--threads 3 --keep-alive 7"})
+    assert multithread(srv) is True
+
+
+def test_port_env_binds_all_interfaces(start_server):
+    port = free_port()
+    srv = start_server(bind=None, env={"PORT": str(port)})
+    assert parse_url(srv.urls[0]) == ("0.0.0.0", port)
+    with wire.Conn(("127.0.0.1", port)) as c:
+        assert c.request("GET", "/_t/hello").status == 200
+
+
+def test_default_bind(start_server):
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", 8000))
+        except OSError:
+            pytest.skip("port 8000 is busy here; the default bind cannot be tried")
+    srv = start_server(bind=None)
+    assert parse_url(srv.urls[0]) == ("127.0.0.1", 8000)
+    assert srv.get("/_t/hello").status == 200
+
+
+def test_chdir(start_server, tmp_path):
+    srv = start_server(pythonpath=False, cwd=tmp_path, args=["--chdir", str(APPS)])
+    assert srv.get("/_t/hello").body == b"Hello, World!\n"
+
+
+def test_pythonpath_list(start_server, tmp_path):
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "otherapp.py").write_text(
+        "from testapp import t_hello as application\n")
+    srv = start_server(app="otherapp", pythonpath=False, cwd=tmp_path,
+                       args=["--pythonpath", "%s,%s" % (other, APPS)])
+    assert srv.get("/_t/hello").body == b"Hello, World!\n"
+
+
+def test_virtualenv(start_server, tmp_path):
+    venv = tmp_path / "venv"
+    subprocess.run(["/usr/bin/python3", "-m", "venv", "--without-pip", str(venv)], check=True,
+                   timeout=60)
+    site = next(venv.glob("lib/python3*/site-packages"))
+    (site / "venvonly.py").write_text(
+        "import sys\n"
+        "def application(environ, start_response):\n"
+        "    body = sys.prefix.encode()\n"
+        "    start_response('200 OK', [('Content-Length', str(len(body)))])\n"
+        "    return [body]\n")
+    srv = start_server(app="venvonly", pythonpath=False, args=["--virtualenv", str(venv)])
+    resp = srv.get("/")
+    assert resp.status == 200 and resp.body.decode() == str(venv), resp
+
+
+def test_backlog_flag(start_server):
+    assert start_server(args=["--backlog", "16"]).get("/_t/hello").status == 200
+
+
+# --- binding ----------------------------------------------------------------------------------
+
+def test_unix_socket(start_server, tmp_path):
+    path = str(tmp_path / "wsgihost.sock")
+    srv = start_server(bind="unix:" + path)
+    assert srv.urls == ["unix:" + path]
+    with wire.Conn(path) as c:
+        resp = c.request("GET", "/over-unix")
+    seen = resp.json()
+    assert resp.status == 200 and seen["path_info"] == "/over-unix"
+    assert isinstance(seen["server_name"], str) and isinstance(seen["server_port"], str)
+
+
+def test_ipv6(start_server):
+    try:
+        with socket.socket(socket.AF_INET6) as s:
+            s.bind(("::1", 0))
+    except OSError:
+        pytest.skip("no IPv6 loopback here")
+    srv = start_server(bind="[::1]:0")
+    assert srv.host == "::1"
+    resp = srv.get("/v6")
+    assert resp.status == 200 and resp.json()["remote_addr"] == "::1"
+
+
+def test_several_binds(start_server, tmp_path):
+    path = str(tmp_path / "second.sock")
+    srv = start_server(bind=None, wait=False, args=["--bind", "127.0.0.1:0",
+                                                    "--bind", "unix:" + path])
+    urls = srv.wait_listening(count=2)
+    assert len(urls) == 2 and "unix:" + path in urls
+    for url in urls:
+        with wire.Conn(parse_url(url)) as c:
+            assert c.request("GET", "/via").json()["path_info"] == "/via"
+
+
+# --- signals ----------------------------------------------------------------------------------
+
+def test_sigterm_is_graceful(start_server):
+    srv = start_server(args=["--threads", "2"])
+    result = {}
+
+    def slow():
+        result["resp"] = srv.get("/_t/sleep?ms=1500", timeout=20)
+
+    t = threading.Thread(target=slow)
+    t.start()
+    wait_until(lambda: srv.stat("sleeping") == 1, 10, "the slow request to reach the app")
+    srv.send_signal(signal.SIGTERM)
+    t.join(20)
+    assert result.get("resp") is not None and result["resp"].status == 200, (
+        "the in-flight request was not completed after SIGTERM: %r" % result)
+    assert result["resp"].body == b"slept"
+    rc = srv.wait_exit()  # no second signal: the first one must be enough
+    assert rc == 0, "exit status %r after SIGTERM; stderr:\n%s" % (rc, srv.stderr.text()[-3000:])
+    srv.check_sanitizers()
+
+
+def test_sigterm_idle_exits_zero(start_server):
+    srv = start_server()
+    start = time.monotonic()
+    assert srv.stop(signal.SIGTERM) == 0
+    assert time.monotonic() - start < 5
+
+
+def test_sigint_is_quick(start_server):
+    srv = start_server(args=["--threads", "2"])
+    holder = threading.Thread(target=lambda: wire.exchange(
+        srv.address, b"GET /_t/sleep?ms=10000 HTTP/1.1\r\nHost: test\r\n\r\n", timeout=20))
+    holder.start()
+    wait_until(lambda: srv.stat("sleeping") == 1, 10, "the slow request to reach the app")
+    start = time.monotonic()
+    srv.send_signal(signal.SIGINT)
+    rc = srv.wait_exit(15)
+    elapsed = time.monotonic() - start
+    holder.join(20)
+    assert elapsed < 5, "SIGINT took %.1fs (an in-flight request sleeps 10 s)" % elapsed
+    # 0, or 1 when requests were cut off, or death by SIGINT itself: not a crash
+    assert rc in (0, 1, -signal.SIGINT, 128 + signal.SIGINT), rc
+    srv.check_sanitizers()
+
+
+# --- logs -------------------------------------------------------------------------------------
+
+def test_access_logfile(start_server, tmp_path):
+    log = tmp_path / "access.log"
+    srv = start_server(args=["--access-logfile", str(log)])
+    assert srv.get("/_t/hello?from=access-test").status == 200
+    wait_until(lambda: log.exists() and "/_t/hello?from=access-test" in log.read_text(), 5,
+               "the request in the access log")
+    line = [l for l in log.read_text().splitlines() if "access-test" in l][0]
+    assert "GET" in line and " 200 " in line, line
+
+
+def test_access_log_to_stdout(start_server):
+    srv = start_server(args=["--access-logfile", "-"])
+    assert srv.get("/_t/hello?from=stdout-test").status == 200
+    srv.stdout.wait_for(r"GET /_t/hello\?from=stdout-test.* 200 ", 5)
+
+
+def test_no_access_log_by_default(start_server):
+    srv = start_server()
+    assert srv.get("/_t/hello?from=nolog-test").status == 200
+    srv.stop()
+    assert "nolog-test" not in srv.stdout.text() + srv.stderr.text()
+
+
+def test_log_level_debug_starts(start_server):
+    assert start_server(args=["--log-level", "debug"]).get("/_t/hello").status == 200

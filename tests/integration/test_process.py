@@ -1,0 +1,286 @@
+"""The process model: a master and prefork workers (signals, supervision, timeouts, recycling,
+PID 1 duty). Every test runs on loopback with bounded loops; "under load" means client threads
+sending requests on fresh connections until told to stop."""
+
+import errno
+import http.client
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import APPS, Server, wait_until
+
+LOAD_THREADS = 4
+LOAD_MAX_REQUESTS = 20000  # per thread: a bound, never reached in these tests
+LOAD_MAX_SECONDS = 60
+
+
+class Load:
+    """Client threads sending GET /pid until stopped. A request counts as failed when its
+    connection was accepted but no complete 200 came back; a refused connection (the server
+    stopped listening) is counted apart, as a client would simply retry it elsewhere."""
+
+    def __init__(self, srv, path="/pid"):
+        self.srv, self.path = srv, path
+        self.ok, self.failed, self.refused = 0, [], 0
+        self.pids = {}
+        self.lock = threading.Lock()
+        self.stopping = threading.Event()
+        self.threads = [threading.Thread(target=self._run, daemon=True)
+                        for _ in range(LOAD_THREADS)]
+        for t in self.threads:
+            t.start()
+
+    def _one(self):
+        conn = http.client.HTTPConnection(self.srv.host, self.srv.port, timeout=10)
+        try:
+            try:
+                conn.connect()
+            except ConnectionRefusedError:
+                return "refused", None
+            conn.request("GET", self.path, headers={"Connection": "close"})
+            resp = conn.getresponse()
+            body = resp.read()
+            if resp.status != 200:
+                return "failed", "status %d" % resp.status
+            return "ok", body.decode()
+        except (OSError, http.client.HTTPException) as e:
+            return "failed", repr(e)
+        finally:
+            conn.close()
+
+    def _run(self):
+        deadline = time.monotonic() + LOAD_MAX_SECONDS
+        for _ in range(LOAD_MAX_REQUESTS):
+            if self.stopping.is_set() or time.monotonic() > deadline:
+                return
+            outcome, detail = self._one()
+            with self.lock:
+                if outcome == "ok":
+                    self.ok += 1
+                    self.pids[detail] = self.pids.get(detail, 0) + 1
+                elif outcome == "refused":
+                    self.refused += 1
+                    time.sleep(0.01)  # back off like a client would; not synchronisation
+                else:
+                    self.failed.append(detail)
+
+    def wait_for(self, count, timeout=20):
+        wait_until(lambda: self.ok >= count, timeout, "%d successful requests" % count)
+
+    def stop(self):
+        self.stopping.set()
+        for t in self.threads:
+            t.join(15)
+        return self
+
+
+def worker_pids(srv):
+    """The master's live child processes (its workers)."""
+    pids = []
+    for task in os.listdir("/proc/%d/task" % srv.pid):
+        with open("/proc/%d/task/%s/children" % (srv.pid, task)) as f:
+            pids += [int(p) for p in f.read().split()]
+    return sorted(pids)
+
+
+def start(start_server, workers=2, args=(), **kw):
+    return start_server(app="procapp:application",
+                        args=["--workers", str(workers)] + list(args), **kw)
+
+
+def test_default_workers_follow_web_concurrency(start_server):
+    srv = start_server(app="procapp:application", env={"WEB_CONCURRENCY": "3"})
+    wait_until(lambda: len(worker_pids(srv)) == 3, 10, "3 workers")
+
+
+def wait_ready(srv, count):
+    """Waits until `count` workers have said they are ready."""
+    wait_until(lambda: srv.stderr.text().count("Worker ready") >= count, 15,
+               "%d workers ready" % count)
+
+
+def test_load_spreads_over_workers(start_server):
+    """32 keep-alive connections over 2 workers: neither serves less than a third."""
+    srv = start(start_server, workers=2)
+    wait_ready(srv, 2)
+    conns = [http.client.HTTPConnection(srv.host, srv.port, timeout=10) for _ in range(32)]
+    counts = {}
+    for _ in range(20):
+        for c in conns:
+            c.request("GET", "/pid")
+            r = c.getresponse()
+            pid = r.read().decode()
+            counts[pid] = counts.get(pid, 0) + 1
+    for c in conns:
+        c.close()
+    total = sum(counts.values())
+    assert len(counts) == 2, counts
+    assert min(counts.values()) >= total / 3, counts
+
+
+def test_sigterm_under_load_loses_nothing(start_server):
+    srv = start(start_server, workers=2)
+    load = Load(srv)
+    load.wait_for(200)
+    srv.send_signal(signal.SIGTERM)
+    started = time.monotonic()
+    rc = srv.wait_exit(timeout=20)
+    load.stop()
+    assert rc == 0, srv.stderr.text()[-3000:]
+    assert time.monotonic() - started < 10
+    assert load.failed == [], load.failed[:10]
+    assert load.ok >= 200
+
+
+def test_sighup_replaces_workers_without_failures(start_server):
+    srv = start(start_server, workers=2)
+    wait_until(lambda: len(worker_pids(srv)) == 2, 10, "2 workers")
+    old = set(worker_pids(srv))
+    load = Load(srv)
+    load.wait_for(200)
+    srv.send_signal(signal.SIGHUP)
+    wait_until(lambda: (len(worker_pids(srv)) == 2 and not old & set(worker_pids(srv))), 20,
+               "every worker replaced after HUP")
+    before = load.ok
+    load.wait_for(before + 200)
+    load.stop()
+    assert load.failed == [], load.failed[:10]
+    assert load.refused == 0
+    answered_by = {int(p) for p in load.pids}
+    assert answered_by - old, "no request was answered by a new worker"
+
+
+def test_sighup_loads_changed_code(start_server, tmp_path):
+    module = tmp_path / "procversion.py"
+    module.write_text('VERSION = "one"\n')
+    srv = start(start_server, workers=1, args=["--pythonpath", str(tmp_path)])
+    assert srv.get("/version").body == b"one"
+    module.write_text('VERSION = "two"\n')
+    srv.send_signal(signal.SIGHUP)
+    wait_until(lambda: srv.get("/version").body == b"two", 20, "the new code after HUP")
+
+
+def test_killed_worker_is_replaced(start_server):
+    srv = start(start_server, workers=2)
+    wait_until(lambda: len(worker_pids(srv)) == 2, 10, "2 workers")
+    load = Load(srv)
+    load.wait_for(100)
+    victim = worker_pids(srv)[0]
+    os.kill(victim, signal.SIGKILL)
+    wait_until(lambda: len(worker_pids(srv)) == 2 and victim not in worker_pids(srv), 15,
+               "a replacement worker")
+    before = load.ok
+    load.wait_for(before + 100)
+    load.stop()
+    # Only the requests in flight on the killed worker may fail: at most one per client.
+    assert len(load.failed) <= LOAD_THREADS, load.failed
+
+
+def test_worker_that_exits_in_the_app_is_replaced(start_server):
+    srv = start(start_server, workers=1)
+    first = worker_pids(srv)
+    with pytest.raises((OSError, http.client.HTTPException)):
+        conn = http.client.HTTPConnection(srv.host, srv.port, timeout=10)
+        conn.request("GET", "/exit")
+        conn.getresponse()
+    wait_until(lambda: worker_pids(srv) and worker_pids(srv) != first, 15, "a new worker")
+    assert srv.get("/pid").status == 200
+
+
+def test_hung_request_retires_its_worker(start_server, tmp_path):
+    srv = start(start_server, workers=2, args=["--timeout", "2", "--graceful-timeout", "1"])
+    wait_until(lambda: len(worker_pids(srv)) == 2, 10, "2 workers")
+    mark = tmp_path / "in-app"
+    hung = socket.create_connection((srv.host, srv.port), timeout=30)
+    hung.sendall(b"GET /sleep?s=3600&mark=%s HTTP/1.1\r\nHost: t\r\n\r\n" % str(mark).encode())
+    wait_until(mark.exists, 10, "the request in the app")
+    # the other worker keeps serving meanwhile
+    for _ in range(20):
+        assert srv.get("/pid").status == 200
+    srv.stderr.wait_for(r"WORKER TIMEOUT \(pid: \d+\).*GET /sleep\?s=3600", 15)
+    srv.stderr.wait_for(r"most recent call first", 10)  # faulthandler's stack dump
+    pid = int(re.search(r"WORKER TIMEOUT \(pid: (\d+)\)", srv.stderr.text()).group(1))
+    wait_until(lambda: pid not in worker_pids(srv) and len(worker_pids(srv)) == 2, 15,
+               "the hung worker replaced")
+    hung.close()
+    assert srv.get("/pid").status == 200
+
+
+def test_ttin_ttou_change_the_worker_count(start_server):
+    srv = start(start_server, workers=1)
+    wait_until(lambda: len(worker_pids(srv)) == 1, 10, "1 worker")
+    srv.send_signal(signal.SIGTTIN)
+    wait_until(lambda: len(worker_pids(srv)) == 2, 10, "2 workers after TTIN")
+    srv.send_signal(signal.SIGTTIN)
+    wait_until(lambda: len(worker_pids(srv)) == 3, 10, "3 workers after TTIN")
+    srv.send_signal(signal.SIGTTOU)
+    wait_until(lambda: len(worker_pids(srv)) == 2, 10, "2 workers after TTOU")
+
+
+def test_max_requests_recycles_workers(start_server):
+    srv = start(start_server, workers=1, args=["--max-requests", "5"])
+    pids = set()
+    for _ in range(12):
+        resp = srv.get("/pid")
+        assert resp.status == 200
+        pids.add(resp.body)
+    assert len(pids) >= 2, "the worker was never recycled"
+
+
+def test_app_that_fails_to_import_stops_the_master(start_server):
+    srv = start_server(app="broken_import:application", args=["--workers", "2"], wait=False)
+    rc = srv.wait_exit(timeout=15)
+    err = srv.stderr.text()
+    assert rc == 3, err
+    assert "Traceback" in err and "failed to boot" in err
+
+
+def test_quick_stop_on_sigint(start_server, tmp_path):
+    srv = start(start_server, workers=2)
+    mark = tmp_path / "in-app"
+    hung = socket.create_connection((srv.host, srv.port), timeout=30)
+    hung.sendall(b"GET /sleep?s=60&mark=%s HTTP/1.1\r\nHost: t\r\n\r\n" % str(mark).encode())
+    wait_until(mark.exists, 10, "the request in the app")
+    started = time.monotonic()
+    srv.send_signal(signal.SIGINT)
+    srv.wait_exit(timeout=15)
+    assert time.monotonic() - started < 10  # long before the request would finish
+    hung.close()
+
+
+def test_pidfile(start_server, tmp_path):
+    pidfile = tmp_path / "wsgihost.pid"
+    srv = start(start_server, workers=1, args=["--pid", str(pidfile)])
+    wait_until(lambda: pidfile.exists() and pidfile.read_text().endswith("\n"), 5, "the pid file")
+    assert int(pidfile.read_text()) == srv.pid
+    srv.stop()
+    assert not pidfile.exists()
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or shutil.which("unshare") is None,
+                    reason="needs root and unshare(1) for a PID namespace")
+def test_pid1_reaps_orphans_but_not_workers_children(tmp_path):
+    """wsgihost as PID 1 of a new PID namespace (as in a container): an orphan the app
+    double-forks is reaped, and subprocess.run in the app still gets its child's status."""
+    srv = Server(app="procapp:application", args=["--workers", "1"],
+                 env={}, wait=False, prefix=["unshare", "--pid", "--fork", "--mount-proc"])
+    try:
+        srv.wait_listening()
+        assert srv.get("/subprocess").body == b"7"
+        assert srv.get("/orphan").body == b"orphaned"
+        wait_until(lambda: srv.get("/zombies").body == b"", 10, "the orphan reaped")
+        assert srv.get("/subprocess").body == b"7"
+    finally:
+        inner = worker_pids(srv)  # unshare's child: wsgihost, PID 1 inside
+        for pid in inner:
+            os.kill(pid, signal.SIGTERM)
+        assert srv.wait_exit(timeout=20) == 0, srv.stderr.text()[-3000:]
