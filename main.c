@@ -172,7 +172,7 @@ static int serve(wh_config_t *cfg)
         fprintf(stderr, "wsgihost: cannot map the scoreboard: %s\n", strerror(errno));
         goto out;
     }
-    if (bind_all(cfg, listeners, &bound) != 0)
+    if (wh_master_block_signals() != 0 || bind_all(cfg, listeners, &bound) != 0)
         goto out;
     app.listeners = listeners;
     app.listener_count = bound;

@@ -14,10 +14,10 @@
 #include <zlib.h>
 
 enum {
-    MIN_SIZE = 256,                   /* below this, headers cost more than compression saves */
-    MAX_SIZE = 256 * 1024 * 1024,     /* read whole into memory: refuse absurd files */
-    GZIP_WINDOW_BITS = 15 + 16,       /* 15: the largest window; +16: gzip format, not zlib */
-    GZIP_MEM_LEVEL = 8,               /* zlib's default */
+    MIN_SIZE = 256,               /* below this, headers cost more than compression saves */
+    MAX_SIZE = 256 * 1024 * 1024, /* read whole into memory: refuse absurd files */
+    GZIP_WINDOW_BITS = 15 + 16,   /* 15: the largest window; +16: gzip format, not zlib */
+    GZIP_MEM_LEVEL = 8,           /* zlib's default */
     GZIP_LEVEL = 9,
     NFTW_FDS = 32,
     EXIT_USAGE = 2,
@@ -27,8 +27,8 @@ enum {
 
 /* Already compressed formats: compressing them again only wastes time and disk. */
 static const char *const SKIP_EXTENSIONS[] = {
-    "7z", "avif", "br", "bz2", "gif", "gz", "heic", "jpeg", "jpg", "mp3", "mp4", "ogg", "png",
-    "rar", "tgz", "webm", "webp", "woff", "woff2", "xz", "zip", "zst",
+    "7z",  "avif", "br",  "bz2", "gif",  "gz",   "heic", "jpeg",  "jpg", "mp3", "mp4",
+    "ogg", "png",  "rar", "tgz", "webm", "webp", "woff", "woff2", "xz",  "zip", "zst",
 };
 
 typedef struct {

@@ -164,18 +164,22 @@ static void pop_segment(wh_conn_t *c)
     wh_outseg_free_list(seg);
 }
 
-/* Writes memory segments from the head of the queue with one writev. Returns bytes written
+/* Writes memory segments from the head of the queue with one sendmsg. Returns bytes written
  * or -1 with errno. */
 static ssize_t write_memory(wh_conn_t *c)
 {
     struct iovec iov[IOV_BATCH];
     int n = 0;
-    for (wh_outseg_t *s = c->out; s && s->fd < 0 && n < IOV_BATCH; s = s->next) {
+    wh_outseg_t *s = c->out;
+    for (; s && s->fd < 0 && n < IOV_BATCH; s = s->next) {
         iov[n].iov_base = s->data + s->offset;
         iov[n].iov_len = s->len - s->offset;
         n++;
     }
-    ssize_t written = writev(c->fd, iov, n);
+    /* A head followed by a file body: MSG_MORE lets the kernel put the head in the same packet
+     * as the start of the file (nginx's tcp_nopush), instead of a small packet of its own. */
+    struct msghdr msg = {.msg_iov = iov, .msg_iovlen = (size_t)n};
+    ssize_t written = sendmsg(c->fd, &msg, (s && s->fd >= 0 ? MSG_MORE : 0) | MSG_NOSIGNAL);
     if (written <= 0)
         return written;
     size_t left = (size_t)written;

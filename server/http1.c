@@ -248,11 +248,12 @@ long wh_percent_decode(char *s, size_t len)
 /* Transfer-Encoding: RFC 9112 §6.1/§6.3. Only "chunked", once and last, is accepted. */
 static int check_transfer_encoding(wh_http1_t *p)
 {
-    bool seen_chunked = false, last_chunked = false, any = false;
+    bool seen_chunked = false, last_chunked = false, present = false;
     for (uint32_t i = 0; i < p->field_count; i++) {
         wh_field_t *f = &p->fields[i];
         if (!wh_name_equals(field_name(p, f), "Transfer-Encoding"))
             continue;
+        present = true; /* even empty: "Transfer-Encoding:" with Content-Length is CL+TE */
         if (p->parser.http_minor == 0)
             return fail(p, 400, "Transfer-Encoding in an HTTP/1.0 request");
         wh_str_t v = field_value(p, f);
@@ -270,7 +271,6 @@ static int check_transfer_encoding(wh_http1_t *p)
                 if (seen_chunked)
                     return fail(p, 400, "chunked is not the last transfer coding");
                 wh_str_t coding = {v.ptr + a, b - a};
-                any = true;
                 if (wh_name_equals(coding, "chunked")) {
                     seen_chunked = last_chunked = true;
                 } else {
@@ -282,7 +282,7 @@ static int check_transfer_encoding(wh_http1_t *p)
         }
     }
     (void)last_chunked;
-    if (any && !seen_chunked)
+    if (present && !seen_chunked)
         return fail(p, 400, "chunked is not the last transfer coding");
     return 0;
 }
@@ -485,7 +485,11 @@ static int on_message_complete(llhttp_t *parser)
 {
     wh_http1_t *p = self(parser);
     p->message_done = true;
-    p->keep_alive = llhttp_should_keep_alive(parser) != 0;
+    /* An upgrade request (Upgrade with Connection: upgrade) is answered as a plain one and the
+     * connection then closes: what follows is another protocol, never parsed as HTTP. llhttp
+     * reports it only on the next execute (HPE_PAUSED_UPGRADE), so it is read here. */
+    p->upgrade = parser->upgrade != 0;
+    p->keep_alive = !p->upgrade && llhttp_should_keep_alive(parser) != 0;
     return HPE_PAUSED;
 }
 
@@ -606,10 +610,10 @@ wh_http1_result_t wh_http1_feed(wh_http1_t *p, const char *data, size_t len, siz
     size_t used = len;
     if (err == HPE_PAUSED || err == HPE_PAUSED_UPGRADE) {
         used = (size_t)(llhttp_get_error_pos(&p->parser) - data);
-        if (err == HPE_PAUSED_UPGRADE) {
-            p->upgrade = true;
-            p->message_done = true;
-            p->keep_alive = false;
+        if (err == HPE_PAUSED_UPGRADE) { /* bytes after an upgrade request: not a request */
+            *consumed = 0;
+            fail(p, 400, "data after an upgrade request");
+            return WH_HTTP1_ERROR;
         }
         llhttp_resume(&p->parser);
     }

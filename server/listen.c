@@ -238,10 +238,10 @@ int wh_listen(const char *spec, int backlog, wh_listener_t *out, char *err, size
 
 void wh_listener_close(wh_listener_t *l)
 {
-    if (l->fd >= 0) {
+    if (l->fd >= 0)
         close(l->fd);
-        if (l->is_unix && l->owner)
-            unlink(l->host);
-    }
     l->fd = -1;
+    if (l->is_unix && l->owner)
+        unlink(l->host);
+    l->owner = false;
 }

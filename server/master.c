@@ -61,6 +61,20 @@ typedef struct {
 static const int handled_signals[] = {SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGTTIN,
                                       SIGTTOU, SIGUSR1, SIGCHLD};
 
+static void handled_set(sigset_t *set)
+{
+    sigemptyset(set);
+    for (size_t i = 0; i < sizeof(handled_signals) / sizeof(handled_signals[0]); i++)
+        sigaddset(set, handled_signals[i]);
+}
+
+int wh_master_block_signals(void)
+{
+    sigset_t set;
+    handled_set(&set);
+    return sigprocmask(SIG_BLOCK, &set, NULL);
+}
+
 static uint64_t ms_of(double seconds)
 {
     return (uint64_t)(seconds * MS_PER_S);
@@ -99,6 +113,9 @@ static int spawn(master_t *m)
     atomic_store(&s->heartbeat_ms, 0);
     atomic_store(&s->busy_since_ms, 0);
     atomic_store(&s->requests, 0);
+    atomic_store(&s->conns, 0);
+    atomic_store(&s->accepting, 0);
+    atomic_store(&s->stuck, 0);
     atomic_store(&s->state, WH_SLOT_BOOTING);
     if (m->hooks->before_fork)
         m->hooks->before_fork(m->hooks->ctx);
@@ -164,15 +181,12 @@ static void start_stop(master_t *m, bool quick)
                      : ms_of(m->cfg->drain_delay) + ms_of(m->cfg->graceful_timeout) +
                            KILL_MARGIN_MS);
     wh_log(WH_LOG_INFO, "Handling signal: %s stop", quick ? "quick" : "graceful");
+    /* Close our copies of the listeners first: kept open, they would keep the sockets alive
+     * after the workers have taken the last queued connection and closed theirs, and
+     * connections queued meanwhile would be reset at exit instead of refused. */
+    for (size_t i = 0; i < m->listener_count; i++)
+        wh_listener_close(&m->listeners[i]);
     signal_all(m, quick ? SIGINT : SIGTERM);
-    /* Our copies of the listeners would keep the sockets open after the workers close
-     * theirs, and connections queued meanwhile would be reset at exit instead of refused. */
-    for (size_t i = 0; i < m->listener_count; i++) {
-        if (m->listeners[i].fd >= 0) {
-            close(m->listeners[i].fd);
-            m->listeners[i].fd = -1;
-        }
-    }
 }
 
 static void describe_exit(int status, char *out, size_t size)
@@ -301,6 +315,7 @@ static void check_timeouts(master_t *m, uint64_t now)
                app_stuck ? "a request has been in the app" : "its event loop has not run",
                m->cfg->timeout, app_stuck ? ": " : "", app_stuck ? request : "");
         kill(p->pid, SIGUSR2); /* faulthandler writes every thread's stack */
+        atomic_store(&s->stuck, 1);
         retire(p, ms_of(m->cfg->graceful_timeout));
     }
 }
@@ -380,9 +395,7 @@ int wh_master_run(const wh_config_t *cfg, wh_listener_t *listeners, size_t liste
     m->sb = sb;
     m->hooks = hooks;
     m->target = cfg->workers;
-    sigemptyset(&m->handled);
-    for (size_t i = 0; i < sizeof(handled_signals) / sizeof(handled_signals[0]); i++)
-        sigaddset(&m->handled, handled_signals[i]);
+    handled_set(&m->handled);
     if (sigprocmask(SIG_BLOCK, &m->handled, NULL) != 0 ||
         (m->sigfd = signalfd(-1, &m->handled, SFD_CLOEXEC | SFD_NONBLOCK)) < 0) {
         wh_log(WH_LOG_CRITICAL, "cannot set up signal handling: %s", strerror(errno));

@@ -39,6 +39,10 @@ typedef struct {
     void *ctx;
 } wh_master_hooks_t;
 
+/* Blocks the signals the master handles, so one that arrives before wh_master_run (say, right
+ * after "Listening at" is logged) waits for it instead of killing the process. 0 or -1. */
+int wh_master_block_signals(void);
+
 /* Runs the master until it stops; returns the process exit status. */
 int wh_master_run(const wh_config_t *cfg, wh_listener_t *listeners, size_t listener_count,
                   wh_scoreboard_t *sb, const wh_master_hooks_t *hooks);

@@ -169,7 +169,7 @@ const char *wh_mime_type(const char *filename)
 bool wh_mime_is_active(const char *type)
 {
     static const char *const ACTIVE[] = {"text/html", "application/xhtml+xml", "image/svg+xml",
-                                         "text/xml", "application/xml", "text/xsl"};
+                                         "text/xml",  "application/xml",       "text/xsl"};
     for (size_t i = 0; i < sizeof(ACTIVE) / sizeof(ACTIVE[0]); i++) {
         size_t n = strlen(ACTIVE[i]);
         if (strncmp(type, ACTIVE[i], n) == 0 && (type[n] == '\0' || type[n] == ';'))

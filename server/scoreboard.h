@@ -24,6 +24,9 @@ typedef struct {
     _Atomic uint64_t requests;
     _Atomic uint32_t conns;  /* open connections, for spreading new ones evenly */
     _Atomic int accepting;   /* polling the listeners now */
+    _Atomic int stuck;       /* set by the master when it retires the worker for a timeout:
+                                its Python cannot serve, so it must not take queued
+                                connections on its way out */
     char busy_request[WH_SCOREBOARD_REQUEST_TEXT]; /* "GET /path" of that request */
 } wh_slot_t;
 

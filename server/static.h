@@ -18,10 +18,10 @@
 enum { WH_STATIC_MAX_MOUNTS = 16 };
 
 typedef struct {
-    bool fallthrough;  /* a path under a prefix that matches no file goes to the app */
-    bool index;        /* a directory serves its index.html */
-    bool cors;         /* Access-Control-Allow-Origin: * */
-    double max_age;    /* seconds, for files that are not manifest-hashed */
+    bool fallthrough; /* a path under a prefix that matches no file goes to the app */
+    bool index;       /* a directory serves its index.html */
+    bool cors;        /* Access-Control-Allow-Origin: * */
+    double max_age;   /* seconds, for files that are not manifest-hashed */
 } wh_static_options_t;
 
 typedef struct wh_static wh_static_t;

@@ -193,9 +193,9 @@ static bool same_variant(const wh_static_variant_t *a, const wh_static_variant_t
 {
     if ((a->fd < 0) != (b->fd < 0))
         return false;
-    return a->fd < 0 || (a->dev == b->dev && a->ino == b->ino && a->size == b->size &&
-                         a->mtime.tv_sec == b->mtime.tv_sec &&
-                         a->mtime.tv_nsec == b->mtime.tv_nsec);
+    return a->fd < 0 ||
+           (a->dev == b->dev && a->ino == b->ino && a->size == b->size &&
+            a->mtime.tv_sec == b->mtime.tv_sec && a->mtime.tv_nsec == b->mtime.tv_nsec);
 }
 
 static bool same_entry(const wh_static_entry_t *a, const wh_static_entry_t *b)

@@ -26,12 +26,7 @@ enum {
     WH_STATIC_DATE_MAX = 30,
 };
 
-typedef enum {
-    WH_VARIANT_IDENTITY,
-    WH_VARIANT_BR,
-    WH_VARIANT_GZIP,
-    WH_VARIANT_COUNT
-} wh_variant_t;
+typedef enum { WH_VARIANT_IDENTITY, WH_VARIANT_BR, WH_VARIANT_GZIP, WH_VARIANT_COUNT } wh_variant_t;
 
 /* One representation of a file (the file itself, or its .br / .gz sibling). */
 typedef struct {

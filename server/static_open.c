@@ -183,7 +183,7 @@ static int open_walk(int root_fd, const char *rel)
         walk_release(&w);
         return file;
     }
-fail: {
+fail : {
     int saved = errno;
     walk_release(&w);
     errno = saved;

@@ -49,8 +49,7 @@ static int parse_u64(const char *p, const char *end, uint64_t *out)
     return 0;
 }
 
-wh_range_result_t wh_range_parse(wh_str_t value, uint64_t size, uint64_t *first,
-                                 uint64_t *length)
+wh_range_result_t wh_range_parse(wh_str_t value, uint64_t size, uint64_t *first, uint64_t *length)
 {
     static const char UNIT[] = "bytes=";
     wh_str_t v = trim(value.ptr, value.len);
@@ -224,16 +223,16 @@ int wh_http_date_parse(wh_str_t value, time_t *out)
                       &hh, &mm, &ss, tz, &used) == 8 &&
                used == (int)v.len) {
         year += year < RFC850_CENTURY_PIVOT ? 2000 : 1900; /* RFC 850 */
-    } else if (sscanf(text, "%3s %3s %2d %2d:%2d:%2d %4d%n", wday, mon, &day, &hh, &mm, &ss,
-                      &year, &used) == 7 &&
+    } else if (sscanf(text, "%3s %3s %2d %2d:%2d:%2d %4d%n", wday, mon, &day, &hh, &mm, &ss, &year,
+                      &used) == 7 &&
                used == (int)v.len) {
         strcpy(tz, "GMT"); /* asctime */
     } else {
         return -1;
     }
     int m = month_index(mon);
-    if (m < 0 || strcmp(tz, "GMT") != 0 || day < 1 || day > 31 || hh > 23 || mm > 59 ||
-        ss > 60 || year < 1970)
+    if (m < 0 || strcmp(tz, "GMT") != 0 || day < 1 || day > 31 || hh > 23 || mm > 59 || ss > 60 ||
+        year < 1970)
         return -1;
     tm.tm_year = year - 1900;
     tm.tm_mon = m;

@@ -18,8 +18,7 @@ typedef enum {
 
 /* Parses a Range value against a representation of `size` bytes: "bytes=a-b", "bytes=a-" or
  * "bytes=-n" (a suffix); b is clamped to the end. */
-wh_range_result_t wh_range_parse(wh_str_t value, uint64_t size, uint64_t *first,
-                                 uint64_t *length);
+wh_range_result_t wh_range_parse(wh_str_t value, uint64_t size, uint64_t *first, uint64_t *length);
 
 /* Acceptability of the codings we may send, in thousandths (q=1 is 1000, q=0 refuses). */
 typedef struct {

@@ -213,7 +213,8 @@ void wh_worker_stop(wh_worker_t *w, bool quick)
          * an answer), then closes its listeners: once every process has, new clients are
          * refused instead of left waiting. */
         for (size_t i = 0; i < w->listener_count; i++) {
-            if (!quick && !python_saturated(w)) /* a stuck worker leaves them to the others */
+            bool stuck = w->slot && atomic_load(&w->slot->stuck);
+            if (!quick && !stuck) /* a stuck worker leaves them to the others */
                 accept_some(w, &w->listeners[i], INT32_MAX);
             wh_listener_close(&w->listeners[i]);
         }

@@ -4,10 +4,12 @@
  * sanitizer report aborts). Used by ctest to replay the seed corpora and the regressions. */
 #include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "tests/fuzz/fuzz.h"
 
@@ -16,6 +18,20 @@ __attribute__((weak)) int LLVMFuzzerInitialize(int *argc, char ***argv)
     (void)argc;
     (void)argv;
     return 0;
+}
+
+static const char *current; /* the input running, named when it aborts */
+
+static void on_abort(int sig)
+{
+    (void)sig;
+    static const char msg[] = "replay: the input that failed: ";
+    if (current) {
+        (void)!write(2, msg, sizeof(msg) - 1);
+        (void)!write(2, current, strlen(current));
+        (void)!write(2, "\n", 1);
+    }
+    signal(SIGABRT, SIG_DFL);
 }
 
 static int run_file(const char *path)
@@ -54,7 +70,9 @@ static int run_file(const char *path)
     }
     memcpy(exact, data, len);
     free(data);
+    current = path;
     LLVMFuzzerTestOneInput(exact, len);
+    current = NULL;
     free(exact);
     return 0;
 }
@@ -89,7 +107,8 @@ static int run_dir(const char *dir, size_t *count)
             n++;
     }
     closedir(d);
-    qsort(names, n, sizeof(*names), compare_names);
+    if (n > 0)
+        qsort(names, n, sizeof(*names), compare_names);
     int rc = 0;
     for (size_t i = 0; i < n; i++) {
         char path[4096];
@@ -110,6 +129,7 @@ static int run_dir(const char *dir, size_t *count)
 int main(int argc, char **argv)
 {
     LLVMFuzzerInitialize(&argc, &argv);
+    signal(SIGABRT, on_abort);
     size_t count = 0;
     int rc = 0;
     for (int i = 1; i < argc; i++) {

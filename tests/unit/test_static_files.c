@@ -137,8 +137,13 @@ static void test_manifest(void **state)
     assert_true(wh_manifest_contains(&m, "x\xc3\xa9.0123456789ab.js"));
     assert_false(wh_manifest_contains(&m, "css/app.css"));
     wh_manifest_free(&m);
-    static const char *const bad[] = {"", "{", "[]", "{\"paths\": {\"a\": }}", "{\"paths\" 1}",
-                                      "{\"paths\": {\"a\": \"b\"}", "{\"a\": \"\\u0000\"}"};
+    static const char *const bad[] = {"",
+                                      "{",
+                                      "[]",
+                                      "{\"paths\": {\"a\": }}",
+                                      "{\"paths\" 1}",
+                                      "{\"paths\": {\"a\": \"b\"}",
+                                      "{\"a\": \"\\u0000\"}"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         if (wh_manifest_parse(&m, bad[i], strlen(bad[i])) != -1)
             fail_msg("accepted %s", bad[i]);

@@ -58,8 +58,9 @@ static void test_range_ignored(void **state)
     (void)state;
     uint64_t f, n;
     static const char *const ignored[] = {
-        "", "bytes", "bytes=", "bytes=-", "bytes=a-b", "items=0-1", "bytes=5-1", "bytes=0-1,3-4",
-        "bytes=1-2-3", "bytes=99999999999999999999999-", "bytes= -", "bytes=+1-2",
+        "",          "bytes",      "bytes=",        "bytes=-",     "bytes=a-b",
+        "items=0-1", "bytes=5-1",  "bytes=0-1,3-4", "bytes=1-2-3", "bytes=99999999999999999999999-",
+        "bytes= -",  "bytes=+1-2",
     };
     for (size_t i = 0; i < sizeof(ignored) / sizeof(ignored[0]); i++) {
         if (range(ignored[i], 1000, &f, &n) != WH_RANGE_NONE)

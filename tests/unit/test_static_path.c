@@ -23,8 +23,8 @@ static void test_plain_files(void **state)
     assert_string_equal(out, "a");
     assert_int_equal(norm("dir.with.dots/file-1_2~x.js", out), WH_STATIC_PATH_FILE);
     assert_int_equal(norm("caf\xc3\xa9.txt", out), WH_STATIC_PATH_FILE); /* UTF-8 is fine */
-    assert_int_equal(norm("50%off.png", out), WH_STATIC_PATH_FILE);       /* not an escape */
-    assert_int_equal(norm("a%41.txt", out), WH_STATIC_PATH_FILE);         /* harmless one */
+    assert_int_equal(norm("50%off.png", out), WH_STATIC_PATH_FILE);      /* not an escape */
+    assert_int_equal(norm("a%41.txt", out), WH_STATIC_PATH_FILE);        /* harmless one */
 }
 
 static void test_directories(void **state)
@@ -44,11 +44,31 @@ static void test_traversal_refused(void **state)
     (void)state;
     char out[WH_STATIC_PATH_MAX + 1];
     static const char *const bad[] = {
-        "..", "../etc/passwd", "a/../../etc/passwd", "a/..", "./a", "a/./b", "a//b", "/etc/passwd",
-        "//etc/passwd", "a\\..\\b", "..\\etc", ".env", "a/.git/config", ".hidden/", "a/.",
+        "..",
+        "../etc/passwd",
+        "a/../../etc/passwd",
+        "a/..",
+        "./a",
+        "a/./b",
+        "a//b",
+        "/etc/passwd",
+        "//etc/passwd",
+        "a\\..\\b",
+        "..\\etc",
+        ".env",
+        "a/.git/config",
+        ".hidden/",
+        "a/.",
         /* what a second decoding would make dangerous */
-        "%2e%2e/etc/passwd", "%2E%2E/x", "a%2fb", "a%2F..%2Fb", "%5c..", "a%00.css", "%252e%252e/x",
-        ".%2e/x", "%2e/x",
+        "%2e%2e/etc/passwd",
+        "%2E%2E/x",
+        "a%2fb",
+        "a%2F..%2Fb",
+        "%5c..",
+        "a%00.css",
+        "%252e%252e/x",
+        ".%2e/x",
+        "%2e/x",
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         if (norm(bad[i], out) != WH_STATIC_PATH_INVALID)
@@ -84,10 +104,8 @@ static void test_length_limits(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_plain_files),
-        cmocka_unit_test(test_directories),
-        cmocka_unit_test(test_traversal_refused),
-        cmocka_unit_test(test_control_bytes_refused),
+        cmocka_unit_test(test_plain_files),       cmocka_unit_test(test_directories),
+        cmocka_unit_test(test_traversal_refused), cmocka_unit_test(test_control_bytes_refused),
         cmocka_unit_test(test_length_limits),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,8 @@
+ÌPOST /p HTTP/1.1
+Host: test
+Transfer-Encoding: chunked
+
+5
+hello
+0
+

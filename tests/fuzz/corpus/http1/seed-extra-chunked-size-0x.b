@@ -1,0 +1,8 @@
+ÏPOST /p HTTP/1.1
+Host: test
+Transfer-Encoding: chunked
+
+0x5
+hello
+0
+

@@ -1,0 +1,4 @@
+ÂPOST /p HTTP/1.1
+Host: test
+Content-Length: 18446744073709551615
+

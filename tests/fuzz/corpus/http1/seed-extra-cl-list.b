@@ -1,0 +1,5 @@
+ßPOST /p HTTP/1.1
+Host: test
+Content-Length: 5, 5
+
+hello

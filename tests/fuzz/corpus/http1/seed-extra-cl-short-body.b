@@ -1,0 +1,5 @@
+ÁPOST /p HTTP/1.1
+Host: test
+Content-Length: 10
+
+abc

@@ -1,0 +1,6 @@
+‡POST /p HTTP/1.1
+Host: test
+Content-Length: 5
+Content-Length: 5
+
+hello

@@ -1,0 +1,3 @@
+þGET  / HTTP/1.1
+Host: test
+

@@ -1,0 +1,3 @@
+³GET / HTTP/1.1
+Host: test
+

@@ -1,0 +1,3 @@
+·HEAD /a HTTP/1.1
+Host: test
+

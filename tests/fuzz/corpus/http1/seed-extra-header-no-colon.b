@@ -1,0 +1,4 @@
+ÿGET / HTTP/1.1
+Host: test
+NoColon
+

@@ -1,0 +1,4 @@
+GET / HTTP/1.1
+Host: test
+X-A: 	 v 	 
+

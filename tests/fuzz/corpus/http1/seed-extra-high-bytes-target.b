@@ -1,0 +1,3 @@
+øGET /Ã© HTTP/1.1
+Host: test
+

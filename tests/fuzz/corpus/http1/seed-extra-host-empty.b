@@ -1,0 +1,3 @@
+½GET / HTTP/1.1
+Host:
+

@@ -1,0 +1,5 @@
+POST /p HTTP/1.1
+Host: test
+Content-Length: 100
+
+partial

@@ -1,0 +1,5 @@
+ê
+
+GET / HTTP/1.1
+Host: test
+

@@ -1,0 +1,4 @@
+ë
+GET / HTTP/1.1
+Host: test
+

@@ -1,0 +1,5 @@
+ûPATCH /p HTTP/1.1
+Host: test
+Content-Length: 1
+
+x

@@ -1,0 +1,3 @@
+úFROB / HTTP/1.1
+Host: test
+

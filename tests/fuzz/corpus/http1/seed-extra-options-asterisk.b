@@ -1,0 +1,3 @@
+¸OPTIONS * HTTP/1.1
+Host: test
+

@@ -1,0 +1,8 @@
+ÈGET /1 HTTP/1.1
+Host: test
+
+
+
+GET /2 HTTP/1.1
+Host: test
+

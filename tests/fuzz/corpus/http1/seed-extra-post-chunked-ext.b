@@ -1,0 +1,8 @@
+ÅPOST /p HTTP/1.1
+Host: test
+Transfer-Encoding: chunked
+
+5;name=v
+hello
+0
+

@@ -1,0 +1,8 @@
+ÊPOST /p HTTP/1.1
+Host: test
+Transfer-Encoding: chunked
+
+0005
+hello
+000
+

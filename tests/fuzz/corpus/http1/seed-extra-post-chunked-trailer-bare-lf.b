@@ -1,0 +1,12 @@
+ÇPOST /p HTTP/1.1
+Host: test
+Transfer-Encoding: chunked
+
+1
+a
+0
+X: y
+
+GET /s HTTP/1.1
+Host: test
+

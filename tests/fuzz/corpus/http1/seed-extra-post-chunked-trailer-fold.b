@@ -1,0 +1,10 @@
+ÈPOST /p HTTP/1.1
+Host: test
+Transfer-Encoding: chunked
+
+1
+a
+0
+X: y
+ z
+

@@ -1,0 +1,10 @@
+ÃPOST /p HTTP/1.1
+Host: test
+Transfer-Encoding: chunked
+
+5
+hello
+6
+ world
+0
+

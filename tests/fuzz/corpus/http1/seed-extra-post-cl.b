@@ -1,0 +1,5 @@
+ÀPOST /p HTTP/1.1
+Host: test
+Content-Length: 5
+
+hello

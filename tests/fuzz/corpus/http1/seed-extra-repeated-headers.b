@@ -1,0 +1,7 @@
+¿GET / HTTP/1.1
+Host: test
+Accept: a
+Accept: b
+Cookie: x=1
+Cookie: y=2
+

@@ -1,0 +1,6 @@
+ÒPOST /p HTTP/1.1
+Host: test
+Transfer-Encoding:	chunked
+
+0
+

@@ -1,0 +1,7 @@
+ÙPOST /p HTTP/1.1
+Host: test
+Transfer-Encoding: chunked
+Transfer-Encoding:
+
+0
+

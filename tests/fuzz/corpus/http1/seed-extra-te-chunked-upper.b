@@ -1,0 +1,6 @@
+ÑPOST /p HTTP/1.1
+Host: test
+Transfer-Encoding: CHUNKED
+
+0
+

@@ -1,0 +1,9 @@
+ÞPOST / HTTP/1.1
+Host: test
+Content-Length: 3
+Transfer-Encoding: chunked
+
+8
+SMUGGLED
+0
+

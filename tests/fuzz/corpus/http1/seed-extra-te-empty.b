@@ -1,0 +1,4 @@
+ÖPOST /p HTTP/1.1
+Host: test
+Transfer-Encoding: 
+

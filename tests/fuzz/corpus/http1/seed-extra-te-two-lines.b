@@ -1,0 +1,7 @@
+ÚPOST /p HTTP/1.1
+Host: test
+Transfer-Encoding: gzip
+Transfer-Encoding: chunked
+
+0
+

@@ -1,0 +1,6 @@
+ÔPOST /p HTTP/1.1
+Host: test
+Transfer-Encoding: xchunked
+
+0
+

@@ -1,0 +1,5 @@
+¾GET / HTTP/1.1
+Host: test
+X_Forwarded_For: evil
+X-Forwarded-For: good
+

@@ -1,0 +1,9 @@
+ÔPOST /ws HTTP/1.1
+Host: test
+Connection: Upgrade
+Upgrade: h2c
+Content-Length: 3
+
+abcGET /s HTTP/1.1
+Host: test
+

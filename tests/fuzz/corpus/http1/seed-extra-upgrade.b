@@ -1,0 +1,8 @@
+ÓGET /ws HTTP/1.1
+Host: test
+Connection: Upgrade
+Upgrade: websocket
+
+GET /s HTTP/1.1
+Host: test
+

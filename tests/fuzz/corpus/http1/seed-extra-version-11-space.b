@@ -1,0 +1,3 @@
+ýGET / HTTP/1.1 
+Host: test
+

@@ -1,0 +1,2 @@
+Abla:rgh /foo HTTP/1.1
+

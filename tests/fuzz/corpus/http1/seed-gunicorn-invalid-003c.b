@@ -1,0 +1,2 @@
+B-bl /foo HTTP/1.1
+

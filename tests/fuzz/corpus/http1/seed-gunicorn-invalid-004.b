@@ -1,0 +1,2 @@
+CGET /foo FTP/1.1
+

@@ -1,0 +1,3 @@
+IGET /test HTTP/1.1
+Accept: */*
+

@@ -1,0 +1,4 @@
+LGET /test HTTP/1.1
+Accept:
+ */*
+

@@ -1,0 +1,2 @@
+OPUT s://]ufd/: HTTP/1.1
+

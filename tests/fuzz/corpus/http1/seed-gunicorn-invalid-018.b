@@ -1,0 +1,3 @@
+QGET /test HTTP/111
+Host: localhost
+

@@ -1,0 +1,3 @@
+UGET /first HTTP/1.0
+Content-Length: -0
+

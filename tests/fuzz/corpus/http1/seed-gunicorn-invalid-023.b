@@ -1,0 +1,3 @@
+VGET /first HTTP/1.0
+Content-Length: 0_1
+

@@ -1,0 +1,3 @@
+WGET /first HTTP/1.0
+Content-Length: +1
+

@@ -1,0 +1,9 @@
+`POST /chunked_not_last HTTP/1.1
+Transfer-Encoding: chunked
+Transfer-Encoding: gzip
+
+5
+hello
+6
+ world
+

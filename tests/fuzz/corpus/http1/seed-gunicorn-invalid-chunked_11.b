@@ -1,0 +1,8 @@
+ePOST /chunked_ows_before HTTP/1.1
+Transfer-Encoding: chunked
+
+5
+;
+hello
+0
+

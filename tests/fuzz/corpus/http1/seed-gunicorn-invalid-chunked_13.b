@@ -1,0 +1,7 @@
+gPOST /chunked_no_chunk_size HTTP/1.1
+Transfer-Encoding: chunked
+
+
+hello
+0
+

@@ -1,0 +1,7 @@
+iGET / HTTP/1.1
+Host: x
+Newline: a
+Content-Length: 26
+GET / HTTP/1.1
+Host: x
+

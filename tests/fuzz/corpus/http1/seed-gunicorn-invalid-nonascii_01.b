@@ -1,0 +1,4 @@
+kGETß /germans.. HTTP/1.1
+Content-Length: 3
+
+ÄÄÄ

@@ -1,0 +1,5 @@
+oGET / HTTP/1.1
+Long: one
+ two
+Host: localhost
+

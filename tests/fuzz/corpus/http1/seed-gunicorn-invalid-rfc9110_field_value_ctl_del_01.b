@@ -1,0 +1,4 @@
+zGET /foo HTTP/1.1
+Host: example.com
+X-Value: plaininjected
+

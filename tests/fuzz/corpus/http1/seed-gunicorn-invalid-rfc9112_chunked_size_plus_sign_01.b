@@ -1,0 +1,8 @@
+€POST /upload HTTP/1.1
+Host: example.com
+Transfer-Encoding: chunked
+
++5
+hello
+0
+

@@ -1,0 +1,5 @@
+ÅPOST /p HTTP/1.1
+Host: example.com
+Content-Length: 5, 5
+
+hello

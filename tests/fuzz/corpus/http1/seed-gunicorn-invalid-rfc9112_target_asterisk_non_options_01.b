@@ -1,0 +1,3 @@
+ÉGET * HTTP/1.1
+Host: example.com
+

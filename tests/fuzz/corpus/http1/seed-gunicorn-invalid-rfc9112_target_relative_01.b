@@ -1,0 +1,3 @@
+…GET foo/bar HTTP/1.1
+Host: example.com
+

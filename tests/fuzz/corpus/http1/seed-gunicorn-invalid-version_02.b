@@ -1,0 +1,2 @@
+‡GET /foo HTTP/2.0
+

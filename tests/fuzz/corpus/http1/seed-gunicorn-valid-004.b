@@ -1,0 +1,3 @@
+GET /silly HTTP/1.1
+aaaaaaaaaaaaa:++++++++++
+

@@ -1,0 +1,4 @@
+GET /stuff/here?foo=bar HTTP/1.1
+Content-Length : 3
+
+xyz

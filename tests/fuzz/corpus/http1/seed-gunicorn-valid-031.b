@@ -1,0 +1,2 @@
+-BLARGH /foo HTTP/1.1
+

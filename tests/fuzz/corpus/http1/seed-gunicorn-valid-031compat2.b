@@ -1,0 +1,2 @@
+ -blargh /foo HTTP/1.1
+

@@ -1,0 +1,2 @@
+#GET ///keeping_slashes HTTP/1.1
+

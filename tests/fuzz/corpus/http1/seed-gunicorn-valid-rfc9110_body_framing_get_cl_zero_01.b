@@ -1,0 +1,4 @@
+-GET /foo HTTP/1.1
+Host: example.com
+Content-Length: 0
+

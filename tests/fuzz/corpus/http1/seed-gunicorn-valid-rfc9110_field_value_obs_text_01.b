@@ -1,0 +1,4 @@
+1GET /foo HTTP/1.1
+Host: example.com
+X-Value: café
+

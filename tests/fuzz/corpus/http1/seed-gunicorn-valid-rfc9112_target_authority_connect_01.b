@@ -1,0 +1,3 @@
+<CONNECT example.com:443 HTTP/1.1
+Host: example.com:443
+

@@ -1,0 +1,3 @@
+²GET /a%zz HTTP/1.1
+Host: test
+

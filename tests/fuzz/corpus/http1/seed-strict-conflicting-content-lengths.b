@@ -1,0 +1,6 @@
+ˆPOST /a HTTP/1.1
+Host: test
+Content-Length: 5
+Content-Length: 6
+
+hello!

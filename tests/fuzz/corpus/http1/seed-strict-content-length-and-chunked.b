@@ -1,0 +1,7 @@
+‰POST /a HTTP/1.1
+Host: test
+Content-Length: 4
+Transfer-Encoding: chunked
+
+0
+

@@ -1,0 +1,4 @@
+ùGET /a HTTP/1.1
+Host: test
+X-A: bc
+

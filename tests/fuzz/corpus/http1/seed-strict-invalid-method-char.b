@@ -1,0 +1,3 @@
+ŸG(T /a HTTP/1.1
+Host: test
+

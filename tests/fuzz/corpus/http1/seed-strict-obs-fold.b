@@ -1,0 +1,5 @@
+”GET /a HTTP/1.1
+Host: test
+X-Long: one
+ two
+

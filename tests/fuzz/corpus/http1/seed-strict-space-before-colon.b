@@ -1,0 +1,4 @@
+žGET /a HTTP/1.1
+Host: test
+X-A : b
+

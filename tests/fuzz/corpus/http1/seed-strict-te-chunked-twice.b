@@ -1,0 +1,6 @@
+‘POST /a HTTP/1.1
+Host: test
+Transfer-Encoding: chunked, chunked
+
+0
+

@@ -1,0 +1,4 @@
+POST /a HTTP/1.1
+Host: test
+Transfer-Encoding: identity
+

@@ -1,0 +1,3 @@
+¤GET /a HTTP/x.y
+Host: test
+

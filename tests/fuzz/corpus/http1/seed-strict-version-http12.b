@@ -1,0 +1,3 @@
+¢GET /a HTTP/1.2
+Host: test
+

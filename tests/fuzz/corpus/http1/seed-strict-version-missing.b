@@ -1,0 +1,3 @@
+¦GET /a
+Host: test
+
