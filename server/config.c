@@ -245,7 +245,7 @@ typedef struct {
 static int set_option(wh_config_t *cfg, stage_t *stage, const option_t *o, const char *value,
                       const char *source, char *err, size_t err_size)
 {
-    char *base = (char *)cfg + o->offset;
+    void *base = (char *)cfg + o->offset;
     switch (o->type) {
     case OPT_STRING:
         *(const char **)base = value;

@@ -33,16 +33,17 @@ int wh_cgroup_cpu_quota(const char *cgroup_root)
     char line[LINE_MAX_LEN];
     /* cgroup v2: "max 100000" (no limit) or "QUOTA PERIOD" */
     if (read_line(cgroup_root, "cpu.max", line, sizeof(line)) == 0) {
-        long long quota, period;
-        if (strncmp(line, "max", 3) == 0 || sscanf(line, "%lld %lld", &quota, &period) != 2)
+        char *end;
+        long long quota = strtoll(line, &end, 10);
+        if (strncmp(line, "max", 3) == 0 || end == line)
             return 0;
-        return ceil_div(quota, period);
+        return ceil_div(quota, strtoll(end, NULL, 10));
     }
     /* cgroup v1: quota -1 means no limit */
     char period_line[LINE_MAX_LEN];
     if (read_line(cgroup_root, "cpu/cpu.cfs_quota_us", line, sizeof(line)) == 0 &&
         read_line(cgroup_root, "cpu/cpu.cfs_period_us", period_line, sizeof(period_line)) == 0)
-        return ceil_div(atoll(line), atoll(period_line));
+        return ceil_div(strtoll(line, NULL, 10), strtoll(period_line, NULL, 10));
     return 0;
 }
 

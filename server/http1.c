@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -248,7 +249,7 @@ long wh_percent_decode(char *s, size_t len)
 /* Transfer-Encoding: RFC 9112 §6.1/§6.3. Only "chunked", once and last, is accepted. */
 static int check_transfer_encoding(wh_http1_t *p)
 {
-    bool seen_chunked = false, last_chunked = false, present = false;
+    bool seen_chunked = false, present = false;
     for (uint32_t i = 0; i < p->field_count; i++) {
         wh_field_t *f = &p->fields[i];
         if (!wh_name_equals(field_name(p, f), "Transfer-Encoding"))
@@ -271,17 +272,13 @@ static int check_transfer_encoding(wh_http1_t *p)
                 if (seen_chunked)
                     return fail(p, 400, "chunked is not the last transfer coding");
                 wh_str_t coding = {v.ptr + a, b - a};
-                if (wh_name_equals(coding, "chunked")) {
-                    seen_chunked = last_chunked = true;
-                } else {
-                    last_chunked = false;
+                if (!wh_name_equals(coding, "chunked"))
                     return fail(p, 501, "unsupported transfer coding");
-                }
+                seen_chunked = true;
             }
             i0 = end + 1;
         }
     }
-    (void)last_chunked;
     if (present && !seen_chunked)
         return fail(p, 400, "chunked is not the last transfer coding");
     return 0;
@@ -321,9 +318,8 @@ static int split_target(wh_http1_t *p, uint32_t *path_off, uint32_t *path_len, u
     size_t q = start;
     while (q < n && t[q] != '?' && t[q] != '#')
         q++;
-    size_t qend = q;
     if (q < n && t[q] == '?') {
-        qend = q + 1;
+        size_t qend = q + 1;
         while (qend < n && t[qend] != '#')
             qend++;
         *query_off = (uint32_t)(p->target_off + q + 1);
@@ -426,13 +422,11 @@ static int spool_open(const char *dir)
         return fd;
     /* File systems without O_TMPFILE: a named file, unlinked at once. */
     char path[4096];
-    size_t len = strlen(dir);
-    if (len + sizeof("/wsgihost-body-XXXXXX") > sizeof(path)) {
+    int n = snprintf(path, sizeof(path), "%s/wsgihost-body-XXXXXX", dir);
+    if (n < 0 || (size_t)n >= sizeof(path)) {
         errno = ENAMETOOLONG;
         return -1;
     }
-    memcpy(path, dir, len);
-    memcpy(path + len, "/wsgihost-body-XXXXXX", sizeof("/wsgihost-body-XXXXXX"));
     fd = mkostemp(path, O_CLOEXEC);
     if (fd >= 0)
         unlink(path);

@@ -130,7 +130,7 @@ static int adopt_fd(const char *spec, int fd, wh_listener_t *out, char *err, siz
     if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) != 0 ||
         fcntl(fd, F_SETFD, FD_CLOEXEC) != 0)
         return fail(err, err_size, spec, strerror(errno));
-    struct sockaddr_storage ss;
+    struct sockaddr_storage ss = {0};
     socklen_t len = sizeof(ss);
     if (getsockname(fd, (struct sockaddr *)&ss, &len) != 0)
         return fail(err, err_size, spec, strerror(errno));
@@ -157,10 +157,11 @@ enum { SYSTEMD_FIRST_FD = 3 };
 int wh_listen_systemd(wh_listener_t *out, size_t max, char *err, size_t err_size)
 {
     const char *pid = getenv("LISTEN_PID"), *fds = getenv("LISTEN_FDS");
-    if (pid == NULL || fds == NULL || atol(pid) != (long)getpid())
+    if (pid == NULL || fds == NULL || strtol(pid, NULL, 10) != (long)getpid())
         return 0;
-    long n = atol(fds);
-    if (n <= 0)
+    char *end;
+    long n = strtol(fds, &end, 10);
+    if (*end != '\0' || n <= 0)
         return 0;
     if ((size_t)n > max) {
         snprintf(err, err_size, "systemd passed %ld sockets; at most %zu are supported", n, max);
@@ -190,7 +191,8 @@ int wh_listen(const char *spec, int backlog, wh_listener_t *out, char *err, size
     if (strncmp(spec, UNIX_PREFIX, sizeof(UNIX_PREFIX) - 1) == 0)
         return listen_unix(spec, spec + sizeof(UNIX_PREFIX) - 1, backlog, out, err, err_size);
     char host[WH_ADDR_TEXT_MAX], port[WH_PORT_TEXT_MAX];
-    if (split_host_port(spec, host, sizeof(host), port, sizeof(port)) != 0 || atoi(port) > 65535)
+    if (split_host_port(spec, host, sizeof(host), port, sizeof(port)) != 0 ||
+        strtol(port, NULL, 10) > UINT16_MAX)
         return fail(err, err_size, spec, "expected HOST:PORT, [IPv6]:PORT or unix:PATH");
     struct addrinfo hints = {.ai_family = AF_UNSPEC,
                              .ai_socktype = SOCK_STREAM,
@@ -220,7 +222,7 @@ int wh_listen(const char *spec, int backlog, wh_listener_t *out, char *err, size
     freeaddrinfo(res);
     if (fd < 0)
         return fail(err, err_size, spec, advice_for(e));
-    struct sockaddr_storage ss;
+    struct sockaddr_storage ss = {0};
     socklen_t len = sizeof(ss);
     if (getsockname(fd, (struct sockaddr *)&ss, &len) != 0 ||
         getnameinfo((struct sockaddr *)&ss, len, out->host, sizeof(out->host), out->port,

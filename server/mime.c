@@ -144,7 +144,8 @@ int wh_mime_load(const char *path)
         wh_mime_free();
         return -1;
     }
-    qsort(extra, extra_count, sizeof(*extra), compare_entry);
+    if (extra_count > 0)
+        qsort(extra, extra_count, sizeof(*extra), compare_entry);
     return 0;
 }
 
