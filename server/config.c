@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "server/forwarded.h"
 #include "server/log.h"
 
 /* Defaults, with the reasons that are not obvious. */
@@ -33,6 +34,9 @@ enum {
 /* Liveness: as long as gunicorn's worker timeout, and independent of --timeout (which may be 0). */
 #define DEFAULT_HEALTH_TIMEOUT 30.0
 #define DEFAULT_STATIC_MAX_AGE 60.0 /* whitenoise's: short, as these names do not change */
+/* gunicorn's (22+) default for --forwarded-allow-ips and --proxy-allow-from; gunicorn also
+ * takes the former from $FORWARDED_ALLOW_IPS. */
+#define DEFAULT_TRUSTED_PROXIES "127.0.0.1,::1"
 
 typedef enum {
     OPT_STRING,
@@ -138,6 +142,35 @@ static const option_t options[] = {
     {"serve-media", NULL, OPT_FLAG, OFF(serve_media), 0, NULL,
      "serve Django's MEDIA_ROOT at MEDIA_URL too (uploads: nosniff, risky types as "
      "attachments)"},
+    {"access-logformat", NULL, OPT_STRING, OFF(access_logformat), 0, "FORMAT",
+     "gunicorn's access log format, e.g. '%(h)s \"%(r)s\" %(s)s %(D)s' (default: the combined "
+     "line)"},
+    {"log-format", NULL, OPT_STRING, OFF(log_format), 0, "text|json",
+     "json: one JSON object per line in the access and error logs (default text)"},
+    {"forwarded-allow-ips", NULL, OPT_STRING, OFF(forwarded_allow_ips), 0, "CIDRS",
+     "proxies whose X-Forwarded-Proto/-Ssl/-Protocol set wsgi.url_scheme, '*' for all "
+     "(default $FORWARDED_ALLOW_IPS or 127.0.0.1,::1)"},
+    {"real-ip-header", NULL, OPT_STRING, OFF(real_ip_header), 0, "HEADER",
+     "X-Forwarded-For or Forwarded: REMOTE_ADDR becomes the right-most address not in "
+     "--real-ip-from"},
+    {"real-ip-from", NULL, OPT_STRING, OFF(real_ip_from), 0, "CIDRS",
+     "proxies trusted for --real-ip-header (default --forwarded-allow-ips)"},
+    {"proxy-protocol", NULL, OPT_FLAG, OFF(proxy_protocol), 0, NULL,
+     "every connection starts with a PROXY protocol v1 or v2 header (all binds)"},
+    {"proxy-allow-from", NULL, OPT_STRING, OFF(proxy_allow_from), 0, "CIDRS",
+     "peers allowed to send PROXY headers, '*' for all (default 127.0.0.1,::1)"},
+    {"request-id", NULL, OPT_FLAG, OFF(request_id), 0, NULL,
+     "give each request an X-Request-ID (kept from trusted proxies, else made), in environ, "
+     "the response and the access log"},
+    {"metrics-bind", NULL, OPT_STRING, OFF(metrics_bind), 0, "HOST:PORT",
+     "serve Prometheus metrics at http://HOST:PORT/metrics from the master"},
+    {"config", "c", OPT_STRING, OFF(config_file), 0, "FILE",
+     "read a gunicorn configuration file (Python: bind, workers, hooks, ...); the environment "
+     "and the command line override it"},
+    {"reload", NULL, OPT_FLAG, OFF(reload), 0, NULL,
+     "restart the workers when a Python file of the app changes (development)"},
+    {"reload-extra-file", NULL, OPT_LIST, OFF(reload_extra_files), 0, "FILE",
+     "also restart when FILE changes (with --reload); repeatable"},
     {"help", "h", OPT_FLAG, OFF(help), 0, NULL, "show this help and exit"},
     {"version", "v", OPT_FLAG, OFF(version), 0, NULL, "show the version and exit"},
 };
@@ -255,6 +288,11 @@ static int set_option(wh_config_t *cfg, stage_t *stage, const option_t *o, const
         const char **list = statics ? cfg->statics : cfg->binds;
         size_t *count = statics ? &cfg->static_count : &cfg->bind_count;
         size_t max = statics ? WH_CONFIG_MAX_STATIC : WH_CONFIG_MAX_BINDS;
+        if (o->offset == OFF(reload_extra_files)) {
+            list = cfg->reload_extra_files;
+            count = &cfg->reload_extra_file_count;
+            max = WH_CONFIG_MAX_RELOAD_FILES;
+        }
         size_t idx = (size_t)(o - options);
         if (!stage->list_set[idx]) {
             *count = 0;
@@ -446,6 +484,54 @@ static int parse_flag(const char *value, bool *out)
 
 enum { CMD_ARGS_MAX_WORDS = 128 };
 
+/* Checks the operations settings, so a mistake stops wsgihost before it starts. */
+static int validate_ops(const wh_config_t *cfg, char *err, size_t err_size)
+{
+    char why[256];
+    wh_cidr_list_t list;
+    const struct {
+        const char *name;
+        const char *value;
+    } lists[] = {{"forwarded-allow-ips", cfg->forwarded_allow_ips},
+                 {"real-ip-from", cfg->real_ip_from},
+                 {"proxy-allow-from", cfg->proxy_allow_from}};
+    for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++) {
+        if (lists[i].value && wh_cidr_list_parse(&list, lists[i].value, why, sizeof(why)) != 0)
+            return errorf(err, err_size, "invalid --%s: %s", lists[i].name, why);
+    }
+    wh_realip_header_t which;
+    if (wh_realip_header_parse(cfg->real_ip_header, &which) != 0)
+        return errorf(err, err_size,
+                      "invalid --real-ip-header '%s': use X-Forwarded-For or Forwarded",
+                      cfg->real_ip_header);
+    if (cfg->log_format && strcmp(cfg->log_format, "text") != 0 &&
+        strcmp(cfg->log_format, "json") != 0)
+        return errorf(err, err_size, "invalid --log-format '%s': use text or json",
+                      cfg->log_format);
+    return 0;
+}
+
+int wh_config_apply(wh_config_t *cfg, const char *name, const char *value, const char *source,
+                    char *err, size_t err_size)
+{
+    const option_t *o = find_option(name, strlen(name));
+    if (o == NULL)
+        return errorf(err, err_size, "unknown setting '%s' (from %s)", name, source);
+    if (o->type == OPT_FLAG) {
+        if (parse_flag(value, (bool *)((char *)cfg + o->offset)) != 0)
+            return errorf(err, err_size, "invalid value '%s' for %s (from %s): use 1 or 0", value,
+                          name, source);
+        return 0;
+    }
+    char *copy = keep(cfg, strdup(value));
+    if (copy == NULL)
+        return errorf(err, err_size, "out of memory");
+    /* Every list counts as already set in this stage: values add up. */
+    stage_t stage;
+    memset(&stage, 1, sizeof(stage));
+    return set_option(cfg, &stage, o, copy, source, err, err_size);
+}
+
 int wh_config_load(wh_config_t *cfg, int argc, char **argv, char **envp, char *err, size_t err_size)
 {
     stage_t env_stage = {0};
@@ -491,6 +577,14 @@ int wh_config_load(wh_config_t *cfg, int argc, char **argv, char **envp, char *e
             cfg->binds[cfg->bind_count++] = "127.0.0.1:8000";
         }
     }
+    if (cfg->forwarded_allow_ips == NULL) {
+        const char *env = env_get(envp, "FORWARDED_ALLOW_IPS");
+        cfg->forwarded_allow_ips = env ? env : DEFAULT_TRUSTED_PROXIES;
+    }
+    if (cfg->proxy_allow_from == NULL)
+        cfg->proxy_allow_from = DEFAULT_TRUSTED_PROXIES;
+    if (validate_ops(cfg, err, err_size) != 0)
+        return -1;
     if (wh_log_level_parse(cfg->log_level) < 0)
         return errorf(err, err_size,
                       "invalid --log-level '%s': use debug, info, warning, error or "

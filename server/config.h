@@ -10,6 +10,7 @@
 #include <stdio.h>
 
 enum { WH_CONFIG_MAX_BINDS = 16, WH_CONFIG_MAX_PYTHONPATH = 32, WH_CONFIG_MAX_STATIC = 16 };
+enum { WH_CONFIG_MAX_RELOAD_FILES = 32 };
 
 typedef struct {
     const char *app;
@@ -57,11 +58,25 @@ typedef struct {
     double static_max_age;   /* Cache-Control max-age for files without a manifest hash */
     bool no_static_cors;     /* leave out Access-Control-Allow-Origin: * */
     bool serve_media;        /* serve Django's MEDIA_ROOT at MEDIA_URL too */
+    /* Operations: logs, proxies, request IDs, metrics, reload (server/ops.h). */
+    const char *access_logformat;    /* gunicorn's atoms; NULL: the combined line */
+    const char *log_format;          /* "text" (default) or "json" */
+    const char *forwarded_allow_ips; /* peers whose scheme headers count (gunicorn's) */
+    const char *real_ip_header;      /* X-Forwarded-For or Forwarded: rewrite REMOTE_ADDR */
+    const char *real_ip_from;        /* proxies trusted for it (NULL: forwarded_allow_ips) */
+    bool proxy_protocol;             /* every connection starts with a PROXY v1/v2 header */
+    const char *proxy_allow_from;    /* peers allowed to send one (gunicorn's) */
+    bool request_id;                 /* X-Request-ID: keep a trusted one or make one */
+    const char *metrics_bind;        /* HOST:PORT the master serves /metrics on, or NULL */
+    const char *config_file;         /* -c gunicorn.conf.py */
+    bool reload;                     /* restart workers when the app's Python files change */
+    const char *reload_extra_files[WH_CONFIG_MAX_RELOAD_FILES];
+    size_t reload_extra_file_count;
     bool help;
     bool version;
 
     /* Storage for strings made while parsing (split lists, env words). */
-    char *owned[64];
+    char *owned[128];
     size_t owned_count;
 } wh_config_t;
 
@@ -72,6 +87,13 @@ void wh_config_init(wh_config_t *cfg);
  * saying what is wrong and how to fix it into `err` and returns -1. */
 int wh_config_load(wh_config_t *cfg, int argc, char **argv, char **envp, char *err,
                    size_t err_size);
+
+/* Applies one setting read from a configuration file (-c) as if it were --NAME VALUE (NAME
+ * without dashes, e.g. "workers"; a flag takes "1"/"0"), before wh_config_load so the
+ * environment and the command line override it; a list setting given several times adds to
+ * its list. The value is copied. 0, or -1 with err set. */
+int wh_config_apply(wh_config_t *cfg, const char *name, const char *value, const char *source,
+                    char *err, size_t err_size);
 
 /* Frees strings the config made. */
 void wh_config_free(wh_config_t *cfg);

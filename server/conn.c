@@ -579,7 +579,7 @@ int wh_conn_start(wh_worker_t *w, const wh_listener_t *l, int fd, const struct s
         free(c);
         return -1;
     }
-    uv_timer_init(&w->loop, &c->timer);
+    uv_timer_init(&w->loop, &c->timer); /* cannot fail: it only fills in the handle */
     c->poll.data = c->timer.data = c;
     c->handles_open = 2;
     format_peer(c, peer);

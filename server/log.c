@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "server/accesslog.h"
 #include "server/buf.h"
 
 /* One error-log line is formatted on the stack and written whole; longer ones are cut. */
@@ -27,7 +28,40 @@ static struct {
     char *access_path;
     wh_log_level_t level;
     wh_buf_t access_buf;
-} logs = {STDERR_FILENO, -1, NULL, NULL, WH_LOG_INFO, WH_BUF_INIT};
+    bool json;
+} logs = {STDERR_FILENO, -1, NULL, NULL, WH_LOG_INFO, WH_BUF_INIT, false};
+
+void wh_log_set_json(bool json)
+{
+    logs.json = json;
+}
+
+bool wh_log_json(void)
+{
+    return logs.json;
+}
+
+static void write_all(int fd, const char *data, size_t len);
+
+/* One JSON object per line: {"time", "level", "pid", "message"} (message without its final
+ * newline). Written with one write(2) like the text lines. */
+static void write_json(const char *level, const char *msg, size_t len)
+{
+    while (len > 0 && (msg[len - 1] == '\n' || msg[len - 1] == '\r'))
+        len--;
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    char stamp[64];
+    size_t stamp_len = wh_iso8601(stamp, sizeof(stamp), &now);
+    wh_buf_t out = WH_BUF_INIT;
+    if (wh_buf_append_str(&out, "{\"time\":\"") == 0 &&
+        wh_buf_append(&out, stamp, stamp_len) == 0 &&
+        wh_buf_printf(&out, "\",\"level\":\"%s\",\"pid\":%ld,\"message\":\"", level,
+                      (long)getpid()) == 0 &&
+        wh_json_escape(&out, msg, len) == 0 && wh_buf_append_str(&out, "\"}\n") == 0)
+        write_all(logs.error_fd, out.data, out.len);
+    wh_buf_free(&out);
+}
 
 int wh_log_level_parse(const char *name)
 {
@@ -138,6 +172,15 @@ void wh_log(wh_log_level_t level, const char *fmt, ...)
     if (!wh_log_enabled(level))
         return;
     char line[LOG_LINE_MAX];
+    if (logs.json) {
+        va_list ap;
+        va_start(ap, fmt);
+        int n = vsnprintf(line, sizeof(line), fmt, ap);
+        va_end(ap);
+        size_t len = n < 0 ? 0 : (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1;
+        write_json(level_names[level], line, len);
+        return;
+    }
     struct timeval now;
     struct tm tm;
     gettimeofday(&now, NULL);
@@ -162,6 +205,11 @@ void wh_log(wh_log_level_t level, const char *fmt, ...)
 
 void wh_log_write_raw(const char *data, size_t len)
 {
+    if (logs.json) {
+        if (len > 0 && !(len == 1 && data[0] == '\n'))
+            write_json("ERROR", data, len); /* wsgi.errors and tracebacks */
+        return;
+    }
     write_all(logs.error_fd, data, len);
 }
 

@@ -27,6 +27,11 @@ int wh_log_open(const char *error_path, const char *access_path, wh_log_level_t 
 int wh_log_reopen(void);
 void wh_log_close(void);
 
+/* --log-format json: every error-log line (and each wsgi.errors write) becomes one JSON object
+ * {"time", "level", "pid", "message"}. Faulthandler's stack dumps stay plain text. */
+void wh_log_set_json(bool json);
+bool wh_log_json(void);
+
 /* The error log's descriptor; it keeps its number across reopening. */
 int wh_log_error_fd(void);
 

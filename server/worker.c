@@ -37,10 +37,11 @@ static void set_accepting(wh_worker_t *w, bool on)
     if (w->slot)
         atomic_store(&w->slot->accepting, on);
     for (size_t i = 0; i < w->listener_count; i++) {
-        if (on)
-            uv_poll_start(&w->listen_polls[i], UV_READABLE, on_accept);
-        else
-            uv_poll_stop(&w->listen_polls[i]);
+        int rc = on ? uv_poll_start(&w->listen_polls[i], UV_READABLE, on_accept)
+                    : uv_poll_stop(&w->listen_polls[i]);
+        if (rc != 0)
+            wh_log(WH_LOG_ERROR, "cannot %s accepting on %s: %s", on ? "start" : "stop",
+                   w->listeners[i].display, uv_strerror(rc));
     }
 }
 

@@ -17,11 +17,12 @@ from conftest import APPS, REPO, binary, child_env, parse_url, wait_until
 ERROR_EXIT_TIMEOUT = 20
 
 
-def run_cli(args, env=None, cwd=None, **kw):
+def run_cli(args, env=None, cwd=None, prefix=(), **kw):
     """Runs wsgihost expecting it to exit by itself (errors, --help, --version)."""
     start = time.monotonic()
     try:
-        proc = subprocess.run([binary(), *args], stdin=subprocess.DEVNULL, capture_output=True,
+        proc = subprocess.run([*prefix, binary(), *args], stdin=subprocess.DEVNULL,
+                              capture_output=True,
                               env=child_env(env), cwd=cwd or REPO, timeout=ERROR_EXIT_TIMEOUT, **kw)
     except subprocess.TimeoutExpired as e:
         raise AssertionError("wsgihost %s did not exit within %ds; stderr:\n%s"
@@ -143,10 +144,12 @@ def test_address_in_use():
 
 
 def test_permission_denied():
-    if os.geteuid() != 0:
-        user = {}
-    else:  # root may bind anything: run the server as nobody
-        user = {"user": 65534, "group": 65534, "extra_groups": []}
+    # root may bind any port: run the server as root without CAP_NET_BIND_SERVICE (as nobody
+    # it could not even reach a binary under /root)
+    prefix = ()
+    if os.geteuid() == 0:
+        prefix = ("setpriv", "--bounding-set", "-net_bind_service", "--inh-caps",
+                  "-net_bind_service")
     start = int(open("/proc/sys/net/ipv4/ip_unprivileged_port_start").read())
     if start == 0:
         pytest.skip("every port is unprivileged on this machine")
@@ -161,7 +164,7 @@ def test_permission_denied():
                 continue
     assert port, "no free privileged port to try"
     proc = run_cli(["--pythonpath", str(APPS), "--bind", "127.0.0.1:%d" % port, "testapp"],
-                   **user)
+                   prefix=prefix)
     assert_fails(proc, "permission denied")
 
 

@@ -1,0 +1,236 @@
+"""The servers bench/run compares, how each is started on 127.0.0.1, and process-tree helpers
+(RSS, PSS, readiness). Every server serves the same recipes app from app/ with the same
+environment (Django settings, PostgreSQL database, STATIC_ROOT) and gets the same CPU core.
+"""
+
+import http.client
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+REPO = BENCH.parent
+APP = REPO / "app"
+
+# name -> what it serves. "dynamic": the Django views; "static": STATIC_ROOT at /static/.
+SERVERS = {
+    "wsgihost": {"dynamic": True, "static": True, "label": "wsgihost"},
+    "gunicorn-sync": {"dynamic": True, "static": True, "label": "gunicorn sync + whitenoise"},
+    "gunicorn-gthread": {"dynamic": True, "static": True, "label": "gunicorn gthread + whitenoise"},
+    "uwsgi": {"dynamic": True, "static": True, "label": "uWSGI (--http-socket, --static-map)"},
+    "nginx": {"dynamic": False, "static": True, "label": "nginx (static only)"},
+    "ceiling": {"dynamic": True, "static": False, "label": "in-process ceiling (no server)"},
+}
+ORDER = list(SERVERS)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def nginx_conf(tmp, static_root, port):
+    conf = tmp / ("nginx-%d.conf" % port)
+    conf.write_text("""
+worker_processes 1;
+daemon off;
+pid %(tmp)s/nginx-%(port)d.pid;
+error_log %(tmp)s/nginx-%(port)d-error.log;
+events { worker_connections 4096; }
+http {
+    include /etc/nginx/mime.types;
+    access_log off;
+    sendfile on;
+    tcp_nopush on;
+    tcp_nodelay on;
+    keepalive_timeout 75s;
+    keepalive_requests 1000000;
+    client_body_temp_path %(tmp)s/nginx-body;
+    proxy_temp_path %(tmp)s/nginx-proxy;
+    fastcgi_temp_path %(tmp)s/nginx-fastcgi;
+    uwsgi_temp_path %(tmp)s/nginx-uwsgi;
+    scgi_temp_path %(tmp)s/nginx-scgi;
+    server {
+        listen 127.0.0.1:%(port)d;
+        location /static/ { alias %(root)s/; expires 60s; add_header Access-Control-Allow-Origin *; }
+    }
+}
+""" % {"tmp": tmp, "root": static_root, "port": port})
+    return conf
+
+
+def command(name, port, ctx, workers=1, preload=False):
+    """The command line (without taskset) of server `name` on `port`."""
+    bind = "127.0.0.1:%d" % port
+    threads = str(ctx.threads)
+    if name == "wsgihost":
+        cmd = [str(ctx.bin), "--bind", bind, "--workers", str(workers), "--threads", threads,
+               "--chdir", str(APP), "--app", "recipes.wsgi"]
+        if preload:
+            cmd.append("--preload")
+        return cmd
+    if name in ("gunicorn-sync", "gunicorn-gthread"):
+        cmd = [shutil.which("gunicorn") or "/usr/bin/gunicorn", "--bind", bind, "-w", str(workers),
+               "--chdir", str(APP), "--pythonpath", str(BENCH)]
+        if name == "gunicorn-sync":
+            cmd += ["-k", "sync"]
+        else:
+            # keep-alive as long as wsgihost's, so that idle connections are held alike
+            cmd += ["-k", "gthread", "--threads", threads, "--keep-alive", "75"]
+        if preload:
+            cmd.append("--preload")
+        return cmd + ["recipes_whitenoise:application"]
+    if name == "uwsgi":
+        cmd = [shutil.which("uwsgi") or "/usr/bin/uwsgi", "--plugin", "python3",
+               "--http-socket", bind, "--master", "--processes", str(workers),
+               "--chdir", str(APP), "--module", "recipes.wsgi:application",
+               "--static-map", "/static=%s" % ctx.static_root,
+               "--die-on-term", "--need-app", "--disable-logging", "--buffer-size", "32768"]
+        if ctx.threads > 1:
+            cmd += ["--threads", threads]
+        if not preload:
+            cmd.append("--lazy-apps")
+        return cmd
+    if name == "nginx":
+        return ["/usr/sbin/nginx", "-c", str(nginx_conf(ctx.tmp, ctx.static_root, port)),
+                "-p", str(ctx.tmp)]
+    raise ValueError(name)
+
+
+class Server:
+    """A running server: Server(name, ctx) starts it pinned to ctx.server_core."""
+
+    def __init__(self, name, ctx, workers=1, preload=False, core=None):
+        self.name = name
+        self.port = free_port()
+        self.cmd = command(name, self.port, ctx, workers, preload)
+        self.full_cmd = ["taskset", "-c", core or ctx.server_core] + self.cmd
+        self.log = ctx.tmp / ("%s-%d.log" % (name, self.port))
+        self._log = open(self.log, "wb")
+        self.spawned = time.monotonic()
+        self.proc = subprocess.Popen(self.full_cmd, cwd=str(APP), env=ctx.server_env,
+                                     stdin=subprocess.DEVNULL, stdout=self._log,
+                                     stderr=subprocess.STDOUT, start_new_session=True)
+        self.startup = None
+
+    @property
+    def pid(self):
+        return self.proc.pid
+
+    def wait_ready(self, path, timeout=60.0):
+        """Seconds from spawning to the first 200 for `path` (polled every 5 ms)."""
+        deadline = self.spawned + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError("%s exited with %s before answering; log:\n%s"
+                                   % (self.name, self.proc.returncode, self.log_tail()))
+            try:
+                status, _, _ = get(self.port, path, timeout=2)
+                if status == 200:
+                    self.startup = time.monotonic() - self.spawned
+                    return self.startup
+            except OSError:
+                pass
+            time.sleep(0.005)
+        raise RuntimeError("%s: no 200 for %s within %.0f s; log:\n%s"
+                           % (self.name, path, timeout, self.log_tail()))
+
+    def log_tail(self, n=3000):
+        try:
+            return self.log.read_text(errors="replace")[-n:]
+        except OSError:
+            return ""
+
+    def stop(self):
+        if self.proc.poll() is None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                try:
+                    os.killpg(self.proc.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+                self.proc.wait(10)
+        self._log.close()
+
+
+def get(port, path, timeout=5, headers=None):
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        conn.request("GET", path, headers=headers or {})
+        resp = conn.getresponse()
+        return resp.status, dict(resp.getheaders()), resp.read()
+    finally:
+        conn.close()
+
+
+def tree_pids(pid):
+    """pid and all its descendants."""
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        try:
+            for task in os.listdir("/proc/%d/task" % p):
+                with open("/proc/%d/task/%s/children" % (p, task)) as f:
+                    todo += [int(c) for c in f.read().split()]
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+    return out
+
+
+def _status_kib(pid, field):
+    try:
+        with open("/proc/%d/status" % pid) as f:
+            for line in f:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1])
+    except (FileNotFoundError, ProcessLookupError):
+        pass
+    return 0
+
+
+def rss_kib(pid):
+    return _status_kib(pid, "VmRSS")
+
+
+def pss_kib(pid):
+    try:
+        with open("/proc/%d/smaps_rollup" % pid) as f:
+            for line in f:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1])
+    except (FileNotFoundError, ProcessLookupError):
+        pass
+    return 0
+
+
+def memory(pid):
+    """{"tree": RSS of the whole process tree, "worker": the largest RSS of a process below the
+    master (the master itself when it has no children)} in MiB."""
+    pids = tree_pids(pid)
+    tree = sum(rss_kib(p) for p in pids)
+    children = pids[1:]
+    worker = max((rss_kib(p) for p in children), default=rss_kib(pid))
+    return {"tree": tree / 1024, "worker": worker / 1024, "processes": len(pids)}
+
+
+def workers(pid):
+    """The processes directly below the master."""
+    try:
+        out = []
+        for task in os.listdir("/proc/%d/task" % pid):
+            with open("/proc/%d/task/%s/children" % (pid, task)) as f:
+                out += [int(c) for c in f.read().split()]
+        return out
+    except (FileNotFoundError, ProcessLookupError):
+        return []
