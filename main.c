@@ -11,14 +11,19 @@
 #include <llhttp.h>
 #include <uv.h>
 
+#include "pyglue/gunicornconf.h"
 #include "pyglue/pyglue.h"
+#include "pyglue/reloadpy.h"
 #include "server/config.h"
 #include "server/cpus.h"
 #include "server/exchange_loop.h"
 #include "server/listen.h"
 #include "server/log.h"
 #include "server/master.h"
+#include "server/metrics.h"
+#include "server/ops.h"
 #include "server/probes.h"
+#include "server/reload.h"
 #include "server/startup.h"
 #include "server/healthcheck.h"
 #include "server/worker.h"
@@ -39,26 +44,76 @@ typedef struct {
     wh_listener_t *listeners;
     size_t listener_count;
     wh_scoreboard_t *sb;
+    wh_ops_t ops;                 /* access log, proxies, request IDs, metrics counters */
+    wh_metrics_server_t *metrics; /* --metrics-bind, served by the master */
 } app_t;
 
 static wh_worker_t worker; /* big (read scratch): not on the stack */
 
+/* The master runs Python with --preload, or for a gunicorn config file's hooks (-c). */
+static bool master_python(const app_t *app)
+{
+    return app->preloaded || wh_gconf_active();
+}
+
 static void before_fork(void *ctx)
 {
-    if (((app_t *)ctx)->preloaded)
+    wh_gconf_worker_hook("pre_fork", 0, 0);
+    if (master_python(ctx))
         wh_py_before_fork();
 }
 
 static void after_fork_parent(void *ctx)
 {
-    if (((app_t *)ctx)->preloaded)
+    if (master_python(ctx))
         wh_py_after_fork_parent();
+}
+
+static void worker_exited(void *ctx, pid_t pid, int status)
+{
+    (void)ctx;
+    (void)status;
+    wh_gconf_worker_hook("child_exit", (long)pid, 0);
+}
+
+static void reloading(void *ctx)
+{
+    (void)ctx;
+    wh_gconf_server_hook("on_reload");
 }
 
 static void after_fork_child(void *ctx)
 {
-    if (((app_t *)ctx)->preloaded)
+    if (master_python(ctx))
         wh_py_after_fork_child();
+    wh_metrics_server_forget(((app_t *)ctx)->metrics); /* the master's, not the worker's */
+}
+
+static int metrics_poll_fds(void *ctx, struct pollfd *fds, int max)
+{
+    app_t *app = ctx;
+    return app->metrics ? wh_metrics_server_pollfds(app->metrics, fds, max) : 0;
+}
+
+static void metrics_poll_done(void *ctx, const struct pollfd *fds, int count)
+{
+    app_t *app = ctx;
+    if (app->metrics)
+        wh_metrics_server_handle(app->metrics, fds, count);
+}
+
+/* --reload: watch the directories of the modules just imported (GIL held, before the runner
+ * threads start). */
+static wh_reload_t *start_reload(wh_worker_t *w, const wh_config_t *cfg)
+{
+    char **dirs = NULL;
+    size_t count = 0;
+    if (wh_py_module_dirs(&dirs, &count) != 0)
+        wh_log(WH_LOG_WARNING, "--reload: cannot list the app's modules");
+    wh_reload_t *r = wh_reload_start(w, dirs, count, cfg->reload_extra_files,
+                                     cfg->reload_extra_file_count);
+    wh_py_module_dirs_free(dirs, count);
+    return r;
 }
 
 /* One worker's life, in the forked child. */
@@ -67,8 +122,10 @@ static int worker_main(void *ctx, int slot_index)
     app_t *app = ctx;
     const wh_config_t *cfg = app->cfg;
     wh_slot_t *slot = &app->sb->slots[slot_index];
+    wh_gconf_worker_hook("post_fork", (long)getpid(), slot_index);
     if (!app->preloaded && wh_py_init(&app->py) != 0)
         return WH_EXIT_BOOT_ERROR;
+    wh_gconf_worker_hook("post_worker_init", (long)getpid(), slot_index);
     if (wh_py_dump_stacks_on(SIGUSR2, wh_log_error_fd()) != 0)
         wh_log(WH_LOG_WARNING, "cannot set up stack dumps for the worker timeout");
     wh_jobq_t *jobq = wh_jobq_new();
@@ -79,6 +136,8 @@ static int worker_main(void *ctx, int slot_index)
         wh_jobq_free(jobq);
         return WH_EXIT_BOOT_ERROR;
     }
+    worker.ops = &app->ops;
+    wh_ops_worker_start(&app->ops, slot);
     bool probes_failed = false;
     wh_probes_t *probes = wh_probes_install(&worker, environ, &probes_failed);
     if (probes_failed)
@@ -87,6 +146,7 @@ static int worker_main(void *ctx, int slot_index)
     wh_static_t *statics = wh_static_setup(&worker, cfg, slot_index == 0, &static_failed);
     if (static_failed)
         return WH_EXIT_BOOT_ERROR;
+    wh_reload_t *reloader = cfg->reload ? start_reload(&worker, cfg) : NULL;
     if (wh_py_start(jobq) != 0) {
         wh_log(WH_LOG_CRITICAL, "cannot start the Python threads");
         return WH_EXIT_BOOT_ERROR;
@@ -95,6 +155,7 @@ static int worker_main(void *ctx, int slot_index)
     wh_log(WH_LOG_INFO, "Worker ready (pid: %ld)", (long)getpid());
     int loop_status = wh_worker_run(&worker);
     wh_probes_free(probes); /* the loop is done: no probe is in flight */
+    wh_reload_free(reloader);
     wh_static_free(statics);
     atomic_store(&slot->state, WH_SLOT_STOPPING);
     wh_jobq_shutdown(jobq);
@@ -106,6 +167,7 @@ static int worker_main(void *ctx, int slot_index)
     }
     wh_py_join();
     wh_jobq_free(jobq);
+    wh_gconf_worker_hook("worker_exit", (long)getpid(), slot_index);
     return wh_py_finalize() == 0 ? 0 : 1;
 }
 
@@ -141,6 +203,11 @@ static int serve(wh_config_t *cfg)
     }
     if (cfg->workers == 0)
         cfg->workers = wh_default_workers(getenv("WEB_CONCURRENCY"), CGROUP_ROOT);
+    wh_gconf_describe(cfg); /* -c: the hooks' server.cfg */
+    if (cfg->reload && cfg->preload)
+        wh_log(WH_LOG_WARNING, "--reload with --preload: workers are replaced on changes, but "
+               "they reuse the master's copy of the app; drop --preload to see new code");
+    wh_gconf_server_hook("on_starting");
     app_t app = {
         .cfg = cfg,
         .py = {.app_spec = cfg->app,
@@ -164,6 +231,15 @@ static int serve(wh_config_t *cfg)
         if (wh_py_freeze() != 0)
             wh_log(WH_LOG_WARNING, "gc.freeze() failed: workers will share less memory");
     }
+    /* Settings were checked by wh_config_load: only running out of memory fails here. */
+    char ops_err[ERROR_TEXT_MAX];
+    if (wh_ops_init(&app.ops, cfg, cfg->metrics_bind != NULL, ops_err, sizeof(ops_err)) != 0) {
+        fprintf(stderr, "wsgihost: error: %s\n", ops_err);
+        wh_ops_free(&app.ops);
+        if (app.preloaded)
+            (void)wh_py_finalize();
+        return WH_EXIT_BOOT_ERROR;
+    }
     wh_listener_t listeners[WH_CONFIG_MAX_BINDS];
     size_t bound = 0;
     int status = WH_EXIT_BOOT_ERROR;
@@ -176,17 +252,45 @@ static int serve(wh_config_t *cfg)
         goto out;
     app.listeners = listeners;
     app.listener_count = bound;
+    char metrics_url[WH_ADDR_TEXT_MAX + 32] = "";
+    if (cfg->metrics_bind) {
+        char err[ERROR_TEXT_MAX];
+        wh_listener_t ml;
+        if (wh_listen(cfg->metrics_bind, cfg->backlog, &ml, err, sizeof(err)) != 0) {
+            fprintf(stderr, "wsgihost: --metrics-bind: %s\n", err);
+            goto out;
+        }
+        snprintf(metrics_url, sizeof(metrics_url), "%s", ml.display);
+        app.metrics = wh_metrics_server_new(&ml, app.sb);
+        if (app.metrics == NULL) {
+            wh_listener_close(&ml);
+            goto out;
+        }
+    }
     wh_log(WH_LOG_INFO, "Starting wsgihost %s", WSGIHOST_VERSION);
     for (size_t i = 0; i < bound; i++)
         wh_log(WH_LOG_INFO, "Listening at: %s (%ld)", listeners[i].display, (long)getpid());
+    if (app.metrics)
+        wh_log(WH_LOG_INFO, "Metrics at: %s/metrics", metrics_url);
     wh_log(WH_LOG_INFO, "Serving %s: %d worker(s), %d thread(s) each%s", cfg->app, cfg->workers,
            cfg->threads, cfg->preload ? ", preloaded" : "");
-    wh_master_hooks_t hooks = {before_fork, after_fork_parent, after_fork_child, worker_main,
-                               &app};
+    wh_master_hooks_t hooks = {.before_fork = before_fork,
+                               .after_fork_parent = after_fork_parent,
+                               .after_fork_child = after_fork_child,
+                               .worker_main = worker_main,
+                               .ctx = &app,
+                               .poll_fds = metrics_poll_fds,
+                               .poll_done = metrics_poll_done,
+                               .worker_exited = worker_exited,
+                               .reloading = reloading};
+    wh_gconf_server_hook("when_ready");
     status = wh_master_run(cfg, listeners, bound, app.sb, &hooks);
+    wh_gconf_server_hook("on_exit");
 out:
     for (size_t i = 0; i < bound; i++)
         wh_listener_close(&listeners[i]);
+    wh_metrics_server_free(app.metrics);
+    wh_ops_free(&app.ops);
     wh_scoreboard_free(app.sb);
     if (app.preloaded && wh_py_finalize() != 0 && status == 0)
         status = 1;
@@ -207,6 +311,27 @@ static const subcommand_t subcommands[] = {
     {NULL, NULL}, /* (add entries above this line) */
 };
 
+/* -c FILE: the file's settings under the environment's and the command line's (which are
+ * read again over them). The interpreter started for it stays for the hooks. */
+static int read_config_file(wh_config_t *cfg, int argc, char **argv, char *err, size_t err_size)
+{
+    wh_py_options_t boot = {.app_spec = cfg->app,
+                            .pythonpath = cfg->pythonpath,
+                            .pythonpath_count = cfg->pythonpath_count,
+                            .virtualenv = cfg->virtualenv,
+                            .threads = 1};
+    wh_config_t merged;
+    wh_config_init(&merged);
+    if (wh_gconf_load(cfg->config_file, &boot, &merged, err, err_size) != 0 ||
+        wh_config_load(&merged, argc, argv, environ, err, err_size) != 0) {
+        wh_config_free(&merged);
+        return -1;
+    }
+    wh_config_free(cfg);
+    *cfg = merged;
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     /* Writes to a closed socket report EPIPE instead of killing the process. */
@@ -217,9 +342,22 @@ int main(int argc, char **argv)
     }
     wh_config_t cfg;
     wh_config_init(&cfg);
+    cfg.app_optional = true; /* a config file (-c) may name it */
     char err[ERROR_TEXT_MAX];
-    if (wh_config_load(&cfg, argc, argv, environ, err, sizeof(err)) != 0) {
+    int loaded = wh_config_load(&cfg, argc, argv, environ, err, sizeof(err));
+    /* JSON from the first line on, the config file's warnings included. */
+    wh_log_set_json(loaded == 0 && cfg.log_format && strcmp(cfg.log_format, "json") == 0);
+    if (loaded != 0 ||
+        (cfg.config_file && !cfg.help && !cfg.version && read_config_file(&cfg, argc, argv, err,
+                                                                          sizeof(err)) != 0)) {
         fprintf(stderr, "wsgihost: error: %s\n", err);
+        wh_config_free(&cfg);
+        (void)wh_gconf_finish();
+        return EXIT_USAGE;
+    }
+    if (!cfg.help && !cfg.version && (cfg.app == NULL || *cfg.app == '\0')) {
+        fprintf(stderr, "wsgihost: error: no application given: wsgihost --app "
+                        "MODULE[:CALLABLE] (for example wsgihost recipes.wsgi)\n");
         wh_config_free(&cfg);
         return EXIT_USAGE;
     }
@@ -239,7 +377,10 @@ int main(int argc, char **argv)
         wh_config_free(&cfg);
         return EXIT_USAGE;
     }
+    wh_log_set_json(cfg.log_format && strcmp(cfg.log_format, "json") == 0);
     int status = serve(&cfg);
+    if (wh_gconf_finish() != 0 && status == 0)
+        status = 1;
     wh_log_close();
     wh_config_free(&cfg);
     return status;

@@ -6,7 +6,8 @@ alone; a server's requests/s divided by this is the share of time the server lea
     ceiling.py --app-dir APP --path /plain/ [--path ...] --duration 5 [--warmup 1]
 
 Each --path is measured in turn (a warm-up, then --duration seconds); one JSON line per path
-on stdout: {"path", "rps", "requests", "p50", "p99" (ms), "status", "bytes"}. The environment
+on stdout: {"path", "rps", "requests", "p50", "p99" (ms), "status", "bytes", "cpu_us" (CPU
+time per request)}. The environment
 configures Django as for the servers (SECRET_KEY, DATABASE_URL, STATIC_ROOT...).
 """
 
@@ -67,6 +68,7 @@ def main():
         status_seen.clear()
         latencies = []
         clock = time.perf_counter
+        cpu0 = time.process_time()
         start = clock()
         end = start + args.duration
         size = 0
@@ -77,6 +79,7 @@ def main():
             latencies.append(t - now)
             now = t
         elapsed = now - start
+        cpu = time.process_time() - cpu0
         latencies.sort()
         n = len(latencies)
         bad = sum(1 for s in status_seen if not s.startswith("2"))
@@ -84,6 +87,7 @@ def main():
             "path": target, "rps": n / elapsed, "requests": n,
             "p50": latencies[n // 2] * 1000, "p99": latencies[min(n - 1, int(n * 0.99))] * 1000,
             "status": status_seen[-1] if status_seen else None, "non2xx": bad, "bytes": size,
+            "cpu_us": cpu * 1e6 / n if n else None,
         }), flush=True)
 
 

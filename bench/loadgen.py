@@ -1,23 +1,11 @@
-"""Load generation for bench/run: wrk (closed-loop throughput, and paced runs for latency at a
-fixed rate), and idle keep-alive connections. Everything targets 127.0.0.1 and is bounded in
+"""Load generation for bench/run: wrk (closed-loop throughput) and idle keep-alive connections
+(latency at a fixed rate is bench/openloop.c's job). Everything targets 127.0.0.1 and is bounded in
 time."""
 
 import re
 import socket
 import subprocess
 import time
-
-PACE_LUA = """
--- Paced wrk (bench/run): each connection waits an exponentially distributed time (mean
--- BENCH_MEAN_DELAY_MS) after every response before its next request, so the connections'
--- requests together arrive roughly as a Poisson stream at the rate bench/run chose.
-local mean = tonumber(os.getenv("BENCH_MEAN_DELAY_MS"))
-math.randomseed(os.time() + tonumber(tostring({}):match("0x(%x+)") or "0", 16) % 100000)
-function delay()
-    return math.floor(-math.log(1 - math.random()) * mean)
-end
-"""
-
 
 def _ms(text):
     value, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text).groups()
@@ -45,18 +33,15 @@ def parse_wrk(out):
     }
 
 
-def wrk(port, path, core, duration, connections, close=False, script=None, env=None,
-        timeout_s="5s"):
+def wrk(port, path, core, duration, connections, close=False, timeout_s="5s"):
     """Runs wrk once; returns (command, parsed result, raw output)."""
     cmd = ["taskset", "-c", core, "wrk", "-t1", "-c%d" % connections, "-d%s" % duration,
            "--latency", "--timeout", timeout_s]
     if close:
         cmd += ["-H", "Connection: close"]
-    if script:
-        cmd += ["-s", str(script)]
     cmd.append("http://127.0.0.1:%d%s" % (port, path))
     seconds = float(re.fullmatch(r"([\d.]+)s?", str(duration)).group(1))
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 60, env=env)
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 60)
     if proc.returncode != 0:
         raise RuntimeError("wrk failed (%d): %s" % (proc.returncode, proc.stderr.strip()))
     return cmd, parse_wrk(proc.stdout), proc.stdout

@@ -224,6 +224,20 @@ def memory(pid):
     return {"tree": tree / 1024, "worker": worker / 1024, "processes": len(pids)}
 
 
+def cpu_seconds(pid):
+    """CPU time used so far by the process tree under pid (every thread of every process), from
+    /proc/*/task/*/schedstat (ns). Threads that ended are not counted: the servers keep theirs."""
+    total = 0
+    for p in tree_pids(pid):
+        try:
+            for task in os.listdir("/proc/%d/task" % p):
+                with open("/proc/%d/task/%s/schedstat" % (p, task)) as f:
+                    total += int(f.read().split()[0])
+        except (FileNotFoundError, ProcessLookupError, ValueError, IndexError):
+            continue
+    return total / 1e9
+
+
 def workers(pid):
     """The processes directly below the master."""
     try:

@@ -80,11 +80,12 @@ static const char *const key_names[K_COUNT] = {
 static PyObject *keys[K_COUNT];
 
 /* Request headers seen on most requests: their environ keys are interned once. */
-enum { H_COOKIE, H_CONTENT_TYPE, H_CONTENT_LENGTH, H_FIRST_PLAIN };
+enum { H_COOKIE, H_CONTENT_TYPE, H_CONTENT_LENGTH, H_REQUEST_ID, H_FIRST_PLAIN };
 static const char *const common_header_names[] = {
     [H_COOKIE] = "Cookie",
     [H_CONTENT_TYPE] = "Content-Type",
     [H_CONTENT_LENGTH] = "Content-Length",
+    [H_REQUEST_ID] = "X-Request-Id",
     "Host",
     "User-Agent",
     "Accept",
@@ -280,6 +281,11 @@ PyObject *wh_environ_build(const wh_request_t *req, PyObject *input)
             goto fail;
     }
     if (add_headers(env, req) < 0)
+        goto fail;
+    /* --request-id: the server's ID replaces whatever the client sent. */
+    if (req->request_id.len > 0 &&
+        set_steal(env, common_header_keys[H_REQUEST_ID],
+                  latin1(req->request_id.ptr, req->request_id.len)) < 0)
         goto fail;
     return env;
 fail:

@@ -212,6 +212,10 @@ static PyObject *load_app(const char *spec)
 /* Starts CPython, in the virtualenv if one is given; imports nothing. */
 static int boot(const wh_py_options_t *opts)
 {
+    /* A worker forked from a master that runs Python for a gunicorn config file (-c,
+     * pyglue/gunicornconf.h) has it already: the app is imported into that one. */
+    if (Py_IsInitialized())
+        return 0;
     char venv_python[PATH_MAX];
     const char *executable = WSGIHOST_PYTHON_EXECUTABLE;
     if (opts->virtualenv != NULL && opts->virtualenv[0] != '\0') {

@@ -228,6 +228,19 @@ const char *const *wh_accesslog_response_headers(const wh_accesslog_t *log)
 
 /* ---- values ------------------------------------------------------------------------------ */
 
+/* getpid() is a real system call (glibc stopped caching it), costly in sandboxes: once per
+ * process. Lines are only formatted in workers, which fill this after their fork. */
+static long my_pid(void)
+{
+    static pid_t cached_for = 0;
+    static long pid;
+    if (cached_for == 0) {
+        pid = (long)getpid();
+        cached_for = (pid_t)pid;
+    }
+    return pid;
+}
+
 static int put(wh_buf_t *out, const char *s, size_t len)
 {
     return wh_buf_append(out, s, len);
@@ -466,7 +479,7 @@ static int put_op(wh_buf_t *out, const op_t *op, const wh_access_entry_t *e)
         return put_decimal_seconds(out, e->duration_us);
     case OP_P: {
         char pid[32];
-        int n = snprintf(pid, sizeof(pid), "<%ld>", (long)getpid());
+        int n = snprintf(pid, sizeof(pid), "<%ld>", my_pid());
         return put(out, pid, (size_t)n);
     }
     case OP_HEADER_IN:
@@ -548,28 +561,49 @@ static int json_header(wh_buf_t *out, const char *key, const wh_request_t *r, co
     return json_string(out, key, v->ptr, v->len);
 }
 
+/* The ISO 8601 time of `now`: the date and zone formatted once per second (loop thread). */
+static size_t cached_iso8601(char out[64], const struct timespec *now)
+{
+    static time_t cached_at = -1;
+    static char stamp[64];
+    static size_t stamp_len;
+    if (now->tv_sec != cached_at) {
+        struct timespec whole = {now->tv_sec, 0};
+        stamp_len = wh_iso8601(stamp, sizeof(stamp), &whole); /* "...T13:55:36.000+01:00" */
+        cached_at = now->tv_sec;
+    }
+    memcpy(out, stamp, stamp_len);
+    size_t dot = 19; /* "YYYY-MM-DDTHH:MM:SS" */
+    if (stamp_len > dot + 4 && out[dot] == '.') {
+        long ms = now->tv_nsec / NS_PER_MS;
+        out[dot + 1] = (char)('0' + ms / 100);
+        out[dot + 2] = (char)('0' + ms / 10 % 10);
+        out[dot + 3] = (char)('0' + ms % 10);
+    }
+    return stamp_len;
+}
+
 static int format_json(const wh_access_entry_t *e, wh_buf_t *out)
 {
     const wh_request_t *r = e->req;
     char stamp[64];
-    size_t stamp_len = wh_iso8601(stamp, sizeof(stamp), &e->now);
-    char numbers[128];
-    int n = snprintf(numbers, sizeof(numbers),
-                     ",\"status\":%d,\"bytes\":%" PRIu64 ",\"duration_us\":%" PRIu64, e->status,
-                     e->body_bytes, e->duration_us);
+    size_t stamp_len = cached_iso8601(stamp, &e->now);
     int rc = json_string(out, "{\"time\":", stamp, stamp_len) ||
              wh_buf_append_str(out, ",\"type\":\"access\"") ||
              json_string(out, ",\"remote_addr\":", r->remote_addr.ptr, r->remote_addr.len) ||
              json_string(out, ",\"method\":", r->method.ptr, r->method.len) ||
              json_string(out, ",\"uri\":", r->target.ptr, r->target.len) ||
              json_string(out, ",\"protocol\":", r->version.ptr, r->version.len) ||
-             put(out, numbers, (size_t)n) ||
+             wh_buf_append_str(out, ",\"status\":") || put_u64(out, (uint64_t)e->status) ||
+             wh_buf_append_str(out, ",\"bytes\":") || put_u64(out, e->body_bytes) ||
+             wh_buf_append_str(out, ",\"duration_us\":") || put_u64(out, e->duration_us) ||
              json_header(out, ",\"referer\":", r, "Referer", 7) ||
              json_header(out, ",\"user_agent\":", r, "User-Agent", 10);
     if (rc == 0 && e->request_id.len)
         rc = json_string(out, ",\"request_id\":", e->request_id.ptr, e->request_id.len);
     if (rc == 0)
-        rc = wh_buf_printf(out, ",\"pid\":%ld}\n", (long)getpid());
+        rc = wh_buf_append_str(out, ",\"pid\":") || put_u64(out, (uint64_t)my_pid()) ||
+             put(out, "}\n", 2);
     return rc ? -1 : 0;
 }
 

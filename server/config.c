@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "server/accesslog.h"
 #include "server/forwarded.h"
 #include "server/log.h"
 
@@ -504,6 +505,10 @@ static int validate_ops(const wh_config_t *cfg, char *err, size_t err_size)
         return errorf(err, err_size,
                       "invalid --real-ip-header '%s': use X-Forwarded-For or Forwarded",
                       cfg->real_ip_header);
+    wh_accesslog_t *compiled = wh_accesslog_new(cfg->access_logformat, false, why, sizeof(why));
+    if (compiled == NULL)
+        return errorf(err, err_size, "invalid --access-logformat: %s", why);
+    wh_accesslog_free(compiled);
     if (cfg->log_format && strcmp(cfg->log_format, "text") != 0 &&
         strcmp(cfg->log_format, "json") != 0)
         return errorf(err, err_size, "invalid --log-format '%s': use text or json",

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "server/log.h"
+#include "server/ops.h"
 #include "server/response.h"
 
 /* Bytes a connection buffers ahead while its current request is being answered (pipelining);
@@ -182,6 +183,7 @@ static ssize_t write_memory(wh_conn_t *c)
     ssize_t written = sendmsg(c->fd, &msg, (s && s->fd >= 0 ? MSG_MORE : 0) | MSG_NOSIGNAL);
     if (written <= 0)
         return written;
+    wh_ops_bytes_written(c, (uint64_t)written);
     size_t left = (size_t)written;
     while (left > 0 && c->out && c->out->fd < 0) {
         wh_outseg_t *s = c->out;
@@ -209,6 +211,7 @@ static ssize_t write_file(wh_conn_t *c)
         return -1;
     }
     if (n > 0) {
+        wh_ops_bytes_written(c, (uint64_t)n);
         s->offset += (uint64_t)n;
         s->len -= (uint64_t)n;
         if (s->len == 0)
@@ -265,6 +268,7 @@ static void conn_close(wh_conn_t *c)
         return;
     c->closed = true;
     if (c->ex) {
+        wh_ops_request_aborted(c);
         wh_exchange_detach(c->ex);
         wh_exchange_unref(c->ex);
         c->ex = NULL;
@@ -304,7 +308,11 @@ static void send_error(wh_conn_t *c, int status, const char *detail)
 {
     wh_log(WH_LOG_DEBUG, "%s: %d %s: %s", c->remote_addr, status, wh_status_reason(status),
            detail ? detail : "");
+    wh_ops_error_response(c, status);
     c->state = WH_CONN_ERROR;
+    /* The request in progress is dropped now, not when the lingering close ends: its body may
+     * be a spool file filling the disk (a 503 for a full disk would otherwise last longer). */
+    wh_http1_reset(&c->http);
     wh_buf_t out = WH_BUF_INIT;
     if (wh_response_simple(&out, status, detail, NULL, true) != 0 ||
         queue_copy(c, out.data, out.len) != 0) {
@@ -318,37 +326,10 @@ static void send_error(wh_conn_t *c, int status, const char *detail)
 
 /* ---- requests ---------------------------------------------------------------------------- */
 
-static void log_access(wh_conn_t *c)
-{
-    if (!wh_log_access_enabled())
-        return;
-    static time_t cached_at = -1;
-    static char stamp[40];
-    time_t now = time(NULL);
-    if (now != cached_at) {
-        struct tm tm;
-        localtime_r(&now, &tm);
-        strftime(stamp, sizeof(stamp), "%d/%b/%Y:%H:%M:%S %z", &tm);
-        cached_at = now;
-    }
-    const wh_request_t *r = &c->ex->req;
-    const wh_header_t *referer = wh_request_header(r, "Referer");
-    const wh_header_t *agent = wh_request_header(r, "User-Agent");
-    wh_buf_t line = WH_BUF_INIT;
-    /* gunicorn's default: %(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" */
-    if (wh_buf_printf(&line, "%s - - [%s] \"%.*s %.*s %.*s\" %d %llu \"%.*s\" \"%.*s\"\n",
-                      c->remote_addr, stamp, (int)r->method.len, r->method.ptr, (int)r->target.len,
-                      r->target.ptr, (int)r->version.len, r->version.ptr, c->ex->status_code,
-                      (unsigned long long)c->ex->body_written,
-                      referer ? (int)referer->value.len : 1, referer ? referer->value.ptr : "-",
-                      agent ? (int)agent->value.len : 1, agent ? agent->value.ptr : "-") == 0)
-        wh_log_access(line.data, line.len);
-    wh_buf_free(&line);
-}
-
 static void response_done(wh_conn_t *c)
 {
-    log_access(c);
+    if (c->worker->ops) /* access log line, metrics (server/ops.c) */
+        wh_ops_response_done(c);
     bool keep = !(c->ex_state & WH_EX_CLOSE) && c->ex->keep_alive_wanted && !c->worker->stopping;
     wh_exchange_unref(c->ex);
     c->ex = NULL;
@@ -361,6 +342,8 @@ static void response_done(wh_conn_t *c)
     }
     c->state = WH_CONN_READING;
     c->timer_kind = WH_TIMER_NONE;
+    if (c->parsing)
+        return; /* answered within parse(): its loop goes on with the bytes that follow */
     conn_process(c);
 }
 
@@ -403,6 +386,12 @@ static void submit(wh_conn_t *c)
         send_error(c, 503, "out of memory");
         return;
     }
+    int refused = w->ops ? wh_ops_request(c, ex) : 0; /* proxies, request ID (server/ops.c) */
+    if (refused) {
+        wh_exchange_unref(ex);
+        send_error(c, refused, "contradictory scheme headers");
+        return;
+    }
     ex->owner = c;
     ex->head_request = wh_name_equals(ex->req.method, "HEAD");
     ex->keep_alive_wanted = keep_alive;
@@ -421,7 +410,7 @@ static void submit(wh_conn_t *c)
 
 /* Feeds bytes to the parser until it needs more or stops at a request. Returns the bytes
  * consumed; the connection may have changed state (or closed). */
-static size_t parse(wh_conn_t *c, const char *data, size_t len)
+static size_t parse_requests(wh_conn_t *c, const char *data, size_t len)
 {
     size_t total = 0;
     while (c->state == WH_CONN_READING && !c->closed) {
@@ -439,13 +428,24 @@ static size_t parse(wh_conn_t *c, const char *data, size_t len)
             return total;
         case WH_HTTP1_REQUEST:
             submit(c);
-            return total;
+            break; /* answered at once (a local handler: static, probes)? parse what follows */
         case WH_HTTP1_ERROR:
             send_error(c, c->http.error_status, c->http.error_detail);
             return total;
         }
     }
     return total;
+}
+
+/* A local handler can answer within parse_requests(), and response_done() would then parse
+ * the same unconsumed bytes again (a duplicate request and response per level); so while
+ * parsing, response_done() leaves the rest to the loop above. */
+static size_t parse(wh_conn_t *c, const char *data, size_t len)
+{
+    c->parsing = true;
+    size_t used = parse_requests(c, data, len);
+    c->parsing = false;
+    return used;
 }
 
 static void handle_eof(wh_conn_t *c)
@@ -461,6 +461,18 @@ static void handle_eof(wh_conn_t *c)
 /* Parses what is pending (after a response, or after more bytes arrived while busy). */
 static void conn_process(wh_conn_t *c)
 {
+    if (c->proxy_wait) { /* --proxy-protocol: the header comes before any HTTP */
+        int got = wh_ops_proxy_header(c);
+        if (got < 0 || (got == 0 && c->peer_eof)) {
+            conn_close(c);
+            return;
+        }
+        if (got == 0) {
+            update_poll(c);
+            update_timer(c);
+            return;
+        }
+    }
     if (c->state == WH_CONN_READING && c->pending.len > 0) {
         size_t used = parse(c, c->pending.data, c->pending.len);
         if (c->closed)
@@ -480,7 +492,7 @@ static void conn_process(wh_conn_t *c)
 static void on_readable(wh_conn_t *c)
 {
     wh_worker_t *w = c->worker;
-    bool direct = c->state == WH_CONN_READING && c->pending.len == 0;
+    bool direct = c->state == WH_CONN_READING && c->pending.len == 0 && !c->proxy_wait;
     char *dst = w->scratch;
     size_t cap = sizeof(w->scratch);
     if (c->state == WH_CONN_LINGER) {
@@ -590,6 +602,10 @@ int wh_conn_start(wh_worker_t *w, const wh_listener_t *l, int fd, const struct s
     w->conns = c;
     w->conn_count++;
     wh_worker_conns_changed(w);
+    if (w->ops && !wh_ops_conn_start(c, peer)) { /* a PROXY port, a peer not allowed */
+        conn_close(c);
+        return 0;
+    }
     update_poll(c);
     update_timer(c);
     return 0;

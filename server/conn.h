@@ -6,6 +6,7 @@
 
 #include <sys/socket.h>
 
+#include "server/forwarded.h"
 #include "server/worker.h"
 
 typedef enum {
@@ -51,10 +52,18 @@ typedef struct wh_conn {
 
     bool peer_eof;
     bool closed;
+    bool parsing; /* inside parse(): a response that completes there must not re-enter it */
     uint64_t lingered; /* bytes discarded while lingering */
 
     char remote_addr[WH_ADDR_TEXT_MAX];
     char remote_port[WH_PORT_TEXT_MAX];
+
+    /* Operations (server/ops.h). */
+    wh_ipaddr_t peer_ip;    /* the client (after a PROXY header), for trust decisions */
+    bool forwarded_trusted; /* --forwarded-allow-ips: its scheme headers and request ID count */
+    bool realip_trusted;    /* --real-ip-from: its X-Forwarded-For / Forwarded counts */
+    bool proxy_wait;        /* --proxy-protocol: the PROXY header has not arrived yet */
+    uint64_t start_ns;      /* when the request in flight was complete (uv_hrtime) */
 } wh_conn_t;
 
 /* Takes over an accepted, non-blocking socket. Returns 0, or -1 (the socket is closed). */

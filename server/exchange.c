@@ -249,6 +249,18 @@ static int plan_framing(wh_exchange_t *ex, int code, const wh_header_t *headers,
     return WH_OK;
 }
 
+/* Response headers copied on the stack to add X-Request-ID (more go to the heap). */
+enum { ID_STACK_HEADERS = 32 };
+
+static bool has_header(const wh_header_t *headers, size_t count, const char *name)
+{
+    for (size_t i = 0; i < count; i++) {
+        if (wh_name_equals(headers[i].name, name))
+            return true;
+    }
+    return false;
+}
+
 int wh_exchange_start(wh_exchange_t *ex, const char *status, size_t status_len,
                       const wh_header_t *headers, size_t header_count, int64_t body_len_hint)
 {
@@ -265,8 +277,24 @@ int wh_exchange_start(wh_exchange_t *ex, const char *status, size_t status_len,
     int rc = plan_framing(ex, code, headers, header_count, body_len_hint, &opts, &app_length);
     if (rc != WH_OK)
         return rc;
+    /* --request-id: the ID goes back to the client, unless the app answered with its own. */
+    wh_header_t with_id[ID_STACK_HEADERS], *heap = NULL;
+    if (ex->req.request_id.len > 0 && !has_header(headers, header_count, "X-Request-ID")) {
+        wh_header_t *all = header_count < ID_STACK_HEADERS
+                               ? with_id
+                               : (heap = malloc((header_count + 1) * sizeof(*heap)));
+        if (all != NULL) {
+            if (header_count)
+                memcpy(all, headers, header_count * sizeof(*all));
+            all[header_count] = (wh_header_t){{"X-Request-ID", 12}, ex->req.request_id};
+            headers = all;
+            header_count++;
+        }
+    }
     wh_buf_t head = WH_BUF_INIT;
-    if (wh_response_head(&head, status, status_len, headers, header_count, &opts) != 0) {
+    rc = wh_response_head(&head, status, status_len, headers, header_count, &opts);
+    free(heap);
+    if (rc != 0) {
         wh_buf_free(&head);
         return WH_ECLIENT;
     }

@@ -56,6 +56,7 @@ struct wh_exchange {
     bool keep_alive_wanted; /* the request allows the connection to stay open */
     bool http10;
     bool local; /* answered by the loop itself (static file, probe): no runner, no wake-ups */
+    char request_id[129]; /* storage behind req.request_id (server/ops.c) */
 
     /* Runner-only state. */
     bool chunked;

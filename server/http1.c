@@ -147,6 +147,8 @@ static int on_header_value_complete(llhttp_t *parser)
     if (p->head_done)
         return 0;
     wh_field_t *f = current_field(p);
+    if (f->name_len == 0) /* ": value": llhttp lets an empty name through */
+        return fail(p, 400, "empty header field name");
     if (!p->in_value)
         f->value_off = (uint32_t)p->strings.len; /* empty value */
     p->in_name = p->in_value = false;

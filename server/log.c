@@ -231,6 +231,11 @@ void wh_log_access(const char *line, size_t len)
         wh_log_access_flush();
 }
 
+size_t wh_log_access_pending(void)
+{
+    return logs.access_buf.len;
+}
+
 void wh_log_access_flush(void)
 {
     if (logs.access_fd >= 0 && logs.access_buf.len > 0)

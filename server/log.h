@@ -45,6 +45,8 @@ void wh_log_write_raw(const char *data, size_t len);
 bool wh_log_access_enabled(void);
 /* Appends one formatted access line (loop thread only). */
 void wh_log_access(const char *line, size_t len);
+/* Bytes of access lines buffered and not written yet (loop thread only). */
+size_t wh_log_access_pending(void);
 /* Flushes buffered access lines (loop thread only). */
 void wh_log_access_flush(void);
 

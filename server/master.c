@@ -14,6 +14,7 @@
 
 #include "server/cpus.h"
 #include "server/log.h"
+#include "server/metrics.h"
 
 /* How often the master looks at its workers when no signal arrives. */
 enum { TICK_MS = 250 };
@@ -204,7 +205,10 @@ static void on_worker_exit(master_t *m, size_t index, int status)
     m->procs[index] = m->procs[--m->proc_count];
     wh_slot_t *s = &m->sb->slots[p.slot];
     bool booted = atomic_load(&s->state) != WH_SLOT_BOOTING;
+    wh_metrics_fold_slot(m->sb, p.slot); /* its counters outlive it (/metrics) */
     atomic_store(&s->state, WH_SLOT_FREE);
+    if (m->hooks->worker_exited)
+        m->hooks->worker_exited(m->hooks->ctx, p.pid, status);
     if (m->stopping || p.retiring) {
         wh_log(WH_LOG_INFO, "Worker exiting (pid: %ld)", (long)p.pid);
         return;
@@ -219,9 +223,11 @@ static void on_worker_exit(master_t *m, size_t index, int status)
         return;
     }
     if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+        atomic_fetch_add(&m->sb->worker_recycles, 1);
         wh_log(WH_LOG_INFO, "Worker (pid: %ld) recycled", (long)p.pid);
         return; /* --max-requests: replaced at once */
     }
+    atomic_fetch_add(&m->sb->worker_restarts, 1);
     uint64_t now = wh_monotonic_ms();
     if (now - p.started_ms >= STABLE_MS)
         m->backoff_ms = 0;
@@ -267,6 +273,8 @@ static void handle_signal(master_t *m, int signum)
         if (m->stopping)
             break;
         wh_log(WH_LOG_INFO, "Handling signal: hup: replacing the workers");
+        if (m->hooks->reloading)
+            m->hooks->reloading(m->hooks->ctx);
         m->generation++;
         m->reloading = true;
         m->next_spawn_ms = 0;
@@ -316,6 +324,7 @@ static void check_timeouts(master_t *m, uint64_t now)
                m->cfg->timeout, app_stuck ? ": " : "", app_stuck ? request : "");
         kill(p->pid, SIGUSR2); /* faulthandler writes every thread's stack */
         atomic_store(&s->stuck, 1);
+        atomic_fetch_add(&m->sb->worker_timeouts, 1);
         retire(p, ms_of(m->cfg->graceful_timeout));
     }
 }
@@ -366,6 +375,7 @@ static void tick(master_t *m)
         }
         if (ready) {
             m->reloading = false;
+            atomic_store(&m->sb->reload_requested, 0); /* --reload may ask again */
             for (size_t i = 0; i < m->proc_count; i++) {
                 if (m->procs[i].generation != m->generation)
                     retire(&m->procs[i], ms_of(m->cfg->graceful_timeout));
@@ -409,11 +419,21 @@ int wh_master_run(const wh_config_t *cfg, wh_listener_t *listeners, size_t liste
         tick(m);
         if (m->stopping && m->proc_count == 0)
             break;
-        struct pollfd pfd = {.fd = m->sigfd, .events = POLLIN};
-        int n = poll(&pfd, 1, TICK_MS);
+        struct pollfd pfds[1 + WH_MASTER_EXTRA_FDS];
+        pfds[0] = (struct pollfd){.fd = m->sigfd, .events = POLLIN};
+        int extra = m->hooks->poll_fds
+                        ? m->hooks->poll_fds(m->hooks->ctx, pfds + 1, WH_MASTER_EXTRA_FDS)
+                        : 0;
+        int n = poll(pfds, 1 + (nfds_t)extra, TICK_MS);
         if (n < 0 && errno != EINTR) {
             wh_log(WH_LOG_CRITICAL, "poll: %s", strerror(errno));
             start_stop(m, true);
+        }
+        if (extra > 0 && m->hooks->poll_done) {
+            if (n <= 0)
+                for (int i = 1; i <= extra; i++)
+                    pfds[i].revents = 0;
+            m->hooks->poll_done(m->hooks->ctx, pfds + 1, extra);
         }
         struct signalfd_siginfo info;
         while (read(m->sigfd, &info, sizeof(info)) == (ssize_t)sizeof(info))

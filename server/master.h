@@ -17,7 +17,9 @@
 #ifndef WSGIHOST_MASTER_H
 #define WSGIHOST_MASTER_H
 
+#include <poll.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "server/config.h"
 #include "server/listen.h"
@@ -37,7 +39,18 @@ typedef struct {
      * slot. Signals are unblocked and reset to their defaults before it is called. */
     int (*worker_main)(void *ctx, int slot);
     void *ctx;
+    /* Optional: descriptors the master's loop waits on beside its signals (the metrics
+     * server): poll_fds fills up to `max` and returns how many; poll_done gets them back with
+     * revents after every wait (also when nothing happened, for deadlines). */
+    int (*poll_fds)(void *ctx, struct pollfd *fds, int max);
+    void (*poll_done)(void *ctx, const struct pollfd *fds, int count);
+    /* Optional (gunicorn server hooks): a worker was reaped; a HUP is starting a reload. */
+    void (*worker_exited)(void *ctx, pid_t pid, int status);
+    void (*reloading)(void *ctx);
 } wh_master_hooks_t;
+
+/* Extra descriptors the master polls at most (poll_fds' `max`). */
+enum { WH_MASTER_EXTRA_FDS = 16 };
 
 /* Blocks the signals the master handles, so one that arrives before wh_master_run (say, right
  * after "Listening at" is logged) waits for it instead of killing the process. 0 or -1. */

@@ -44,6 +44,9 @@ static wh_proxy_status_t parse_v1(const char *data, size_t len, wh_proxy_result_
 {
     size_t limit = len < WH_PROXY_V1_MAX ? len : WH_PROXY_V1_MAX;
     const char *cr = memchr(data, '\r', limit);
+    const char *lf = memchr(data, '\n', limit);
+    if (lf != NULL && (cr == NULL || lf < cr))
+        return WH_PROXY_ERROR; /* a bare LF */
     if (cr == NULL)
         return len >= WH_PROXY_V1_MAX ? WH_PROXY_ERROR : WH_PROXY_MORE;
     size_t line_len = (size_t)(cr - data);

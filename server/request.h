@@ -50,7 +50,10 @@ typedef struct wh_request {
     wh_str_t remote_port;
     wh_str_t server_name;
     wh_str_t server_port;
-    wh_str_t url_scheme; /* "http" */
+    wh_str_t url_scheme; /* "http", or "https" from a trusted proxy's scheme header */
+    /* --request-id (server/requestid.h): the ID, also HTTP_X_REQUEST_ID in environ and an
+     * X-Request-ID response header; empty when off. */
+    wh_str_t request_id;
 } wh_request_t;
 
 /* Finds the first header with this name (ASCII case-insensitive), or NULL. */

@@ -61,6 +61,12 @@ typedef struct wh_worker {
     uv_timer_t drain_timer; /* --drain-delay: SIGTERM starts the graceful stop when it fires */
     bool draining;          /* SIGTERM came: still serving, readiness answers 503 */
     uv_check_t log_flush;
+    uv_timer_t log_timer; /* writes buffered access lines at most WH_LOG_FLUSH_MS after them */
+    struct wh_ops *ops; /* access log, proxies, request IDs, metrics (server/ops.h), or NULL */
+    struct {
+        void (*fn)(void *ctx); /* closes a module's own loop handles (--reload's watches) */
+        void *ctx;
+    } stop_hook; /* called once when the worker has stopped, so the loop can end */
 
     struct wh_conn *conns; /* every open connection, for shutdown */
     size_t conn_count;

@@ -182,7 +182,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         time_t t;
         if (wh_http_date_parse(value, &t) == 0) {
             FUZZ_CHECK(t >= 0, "date '%.*s' before 1970", (int)len, v);
-            check_date_round_trip(t);
+            /* (a leap second on 31 Dec 9999 rolls over into year 10000: not formattable) */
+            if (t < 253402300800)
+                check_date_round_trip(t);
         }
         /* Any time from 1970 to 9999 survives format and parse. */
         uint64_t raw = 0;

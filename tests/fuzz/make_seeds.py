@@ -260,6 +260,49 @@ def url_seeds():
     }
 
 
+def proxy_seeds():
+    sig = b"\r\n\r\n\x00\r\nQUIT\n"
+    v4 = bytes([127, 0, 0, 1, 10, 0, 0, 2]) + (5678).to_bytes(2, "big") + (80).to_bytes(2, "big")
+    v6 = bytes(15) + b"\x01" + bytes(15) + b"\x02" + (1).to_bytes(2, "big") + (2).to_bytes(2, "big")
+    return {
+        "v1-tcp4": b"PROXY TCP4 192.168.0.1 192.168.0.11 56324 443\r\nGET / HTTP/1.1\r\n\r\n",
+        "v1-tcp6": b"PROXY TCP6 2001:db8::1 ::1 1 65535\r\n",
+        "v1-unknown": b"PROXY UNKNOWN ffff::1 ffff::2 1 2\r\n",
+        "v1-unknown-bare": b"PROXY UNKNOWN\r\n",
+        "v1-bare-lf": b"PROXY TCP4 1.2.3.4 5.6.7.8 1 2\n",
+        "v1-leading-zero-port": b"PROXY TCP4 1.2.3.4 5.6.7.8 01 2\r\n",
+        "v1-too-long": b"PROXY TCP6 " + b"f" * 120 + b"\r\n",
+        "v1-extra-field": b"PROXY TCP4 1.2.3.4 5.6.7.8 1 2 3\r\n",
+        "v1-mixed-family": b"PROXY TCP4 ::1 5.6.7.8 1 2\r\n",
+        "v2-tcp4": sig + b"\x21\x11" + len(v4).to_bytes(2, "big") + v4 + b"GET /",
+        "v2-tcp6": sig + b"\x21\x21" + len(v6).to_bytes(2, "big") + v6,
+        "v2-local": sig + b"\x20\x00\x00\x00",
+        "v2-tlv": sig + b"\x21\x11" + (len(v4) + 7).to_bytes(2, "big") + v4 + b"\x04\x00\x04abcd",
+        "v2-unix": sig + b"\x21\x31\x00\xd8" + bytes(216),
+        "v2-short-body": sig + b"\x21\x11\x00\x04abcd",
+        "v2-bad-version": sig + b"\x31\x11\x00\x00",
+        "v2-huge": sig + b"\x21\x11\xff\xff",
+        "http": b"GET / HTTP/1.1\r\nHost: x\r\n\r\n",
+    }
+
+
+def forwarded_seeds():
+    return {
+        "xff": b"\x01" + b"10.0.0.0/8, 127.0.0.1\n203.0.113.7, 10.0.0.2",
+        "xff-all-trusted": b"\x01" + b"*\n10.0.0.5:1234, 10.0.0.6",
+        "xff-ports": b"\x01" + b"::1/128 10.0.0.0/8\n[2001:db8::1]:443, 1.2.3.4:80\n10.1.1.1",
+        "xff-garbage": b"\x01" + b"10.0.0.0/8\nunknown, ,10.0.0.1\nnot-an-ip",
+        "xff-mapped": b"\x01" + b"::ffff:10.0.0.0/104\n::ffff:10.1.2.3, 8.8.8.8",
+        "fwd": b"\x00" + b"10.0.0.0/8\nfor=192.0.2.60;proto=http;by=203.0.113.43, for=10.0.0.1",
+        "fwd-quoted": b"\x00" + b"*\nfor=\"[2001:db8:cafe::17]:4711\", for=\"_hidden\", for=unknown",
+        "fwd-escapes": b"\x00" + b"*\nfor=\"a\\\"b\";x=\"c,d\", FOR=1.2.3.4:5",
+        "fwd-junk": b"\x00" + b"fe80::/10, 10.0.0.0/33\n;;,,=for=,for",
+        "scheme": b"\x0f" + b"*\n1.2.3.4",
+        "bad-list": b"\x01" + b"10.0.0.0/ 1.2.3\n1.1.1.1",
+        "long-chain": b"\x01" + b"10.0.0.0/8\n" + b", ".join(b"10.0.0.%d" % i for i in range(100)),
+    }
+
+
 def http1_seeds():
     """Each raw stream twice: the default limits read at once, and no limits (every body
     spooled) cut into random reads; a third copy with the tiny limits cut a byte at a time."""
@@ -291,6 +334,8 @@ def main():
         "static_parse": write("static_parse", static_parse_seeds()),
         "manifest": write("manifest", manifest_seeds()),
         "url": write("url", url_seeds()),
+        "proxy": write("proxy", proxy_seeds()),
+        "forwarded": write("forwarded", forwarded_seeds()),
     }
     print("make_seeds: " + ", ".join("%s %d" % kv for kv in counts.items()))
 
