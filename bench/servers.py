@@ -24,7 +24,10 @@ SERVERS = {
     "uwsgi": {"dynamic": True, "static": True, "label": "uWSGI (--http-socket, --static-map)"},
     "nginx": {"dynamic": False, "static": True, "label": "nginx (static only)"},
     "ceiling": {"dynamic": True, "static": False, "label": "in-process ceiling (no server)"},
+    "ceiling-so": {"dynamic": True, "static": False,
+                   "label": "in-process ceiling on the shared libpython, as embedded"},
 }
+CEILINGS = ("ceiling", "ceiling-so")
 ORDER = list(SERVERS)
 
 

@@ -197,7 +197,7 @@ make_postgres() {
     have "$POSTGRES" && { log "$POSTGRES exists (--force rebuilds it)"; return; }
     docker image inspect "$SLIM" >/dev/null 2>&1 || make_slim
     log "building $POSTGRES from Debian 13's postgresql-17 (docker/postgres)"
-    DOCKER_BUILDKIT=0 docker build --network host -t "$POSTGRES" postgres >"$work/postgres.log" 2>&1 ||
+    DOCKER_BUILDKIT=0 docker build --force-rm --network host -t "$POSTGRES" postgres >"$work/postgres.log" 2>&1 ||
         { tail -30 "$work/postgres.log" >&2; log "building $POSTGRES failed"; exit 1; }
 }
 

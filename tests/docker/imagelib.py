@@ -12,6 +12,7 @@ import http.client
 import json
 import os
 import re
+import shutil
 import socket
 import subprocess
 import time
@@ -50,6 +51,16 @@ def docker(*args, check=True, timeout=120, env=None, input=None):
         raise AssertionError("docker %s failed (%d):\n%s%s" % (" ".join(args), proc.returncode,
                                                              proc.stdout[-3000:], proc.stderr[-3000:]))
     return proc
+
+
+def compose_command():
+    """Compose v2 (`docker compose`) when the CLI has it, else Debian 12's docker-compose (v1)."""
+    if subprocess.run(["docker", "compose", "version"], capture_output=True).returncode == 0:
+        return ["docker", "compose"]
+    if shutil.which("docker-compose"):
+        return ["docker-compose"]
+    pytest.fail("neither `docker compose` nor docker-compose is installed "
+                "(scripts/test-images installs docker-compose)", pytrace=False)
 
 
 def require_image(tag):

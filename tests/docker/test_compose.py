@@ -4,21 +4,12 @@ healthy, and stops with status 0. Compose v2 (`docker compose`) or Debian 12's v
 (`docker-compose`); the compose network is Docker's own bridge, the published port 127.0.0.1."""
 
 import os
-import shutil
 import subprocess
 
 import pytest
 
-from imagelib import REPO, docker, fetch, free_port, images, inspect, require_image, wait_for
-
-
-def compose_command():
-    if subprocess.run(["docker", "compose", "version"], capture_output=True).returncode == 0:
-        return ["docker", "compose"]
-    if shutil.which("docker-compose"):
-        return ["docker-compose"]
-    pytest.fail("neither `docker compose` nor docker-compose is installed "
-                "(scripts/test-images installs docker-compose)", pytrace=False)
+from imagelib import (REPO, compose_command, docker, fetch, free_port, images, inspect,
+                      require_image, wait_for)
 
 
 @pytest.mark.parametrize("style", ["distroless"])

@@ -31,19 +31,19 @@ static void check_loaded(const wh_config_t *c)
     FUZZ_CHECK(c->static_count <= WH_CONFIG_MAX_STATIC, "statics");
     for (size_t i = 0; i < c->static_count; i++)
         fuzz_touch(c->statics[i], strlen(c->statics[i]));
-    FUZZ_CHECK(c->threads >= 1 && c->backlog >= 1 && c->workers >= 0, "counts %d %d %d",
-               c->threads, c->backlog, c->workers);
-    const double times[] = {c->timeout,          c->keep_alive,     c->header_timeout,
-                            c->body_timeout,     c->write_timeout,  c->graceful_timeout,
-                            c->wait_for_db,      c->health_timeout, c->drain_delay,
-                            c->static_max_age};
+    FUZZ_CHECK(c->threads >= 1 && c->backlog >= 1 && c->workers >= 0, "counts %d %d %d", c->threads,
+               c->backlog, c->workers);
+    const double times[] = {
+        c->timeout,          c->keep_alive,  c->header_timeout, c->body_timeout, c->write_timeout,
+        c->graceful_timeout, c->wait_for_db, c->health_timeout, c->drain_delay,  c->static_max_age};
     for (size_t i = 0; i < sizeof(times) / sizeof(times[0]); i++)
         FUZZ_CHECK(isfinite(times[i]) && times[i] >= 0, "time %zu is %g", i, times[i]);
     FUZZ_CHECK(wh_log_level_parse(c->log_level) >= 0, "log level %s", c->log_level);
     if (!c->help && !c->version)
         FUZZ_CHECK(c->app != NULL && c->app[0] != '\0', "no app");
-    const char *strings[] = {c->app,    c->chdir,          c->virtualenv,  c->pidfile,
-                             c->access_logfile, c->error_logfile, c->health_path, c->ready_path};
+    const char *strings[] = {c->app,         c->chdir,          c->virtualenv,
+                             c->pidfile,     c->access_logfile, c->error_logfile,
+                             c->health_path, c->ready_path};
     for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++)
         if (strings[i])
             fuzz_touch(strings[i], strlen(strings[i]));
@@ -53,11 +53,11 @@ static void check_loaded(const wh_config_t *c)
 /* The fields that must come out the same when the same input is loaded twice. */
 static bool same(const wh_config_t *a, const wh_config_t *b)
 {
-    if (a->bind_count != b->bind_count || a->threads != b->threads ||
-        a->workers != b->workers || a->max_request_body != b->max_request_body ||
-        a->body_buffer_size != b->body_buffer_size || a->keep_alive != b->keep_alive ||
-        a->pythonpath_count != b->pythonpath_count || a->static_count != b->static_count ||
-        (a->app == NULL) != (b->app == NULL) || (a->app && strcmp(a->app, b->app) != 0))
+    if (a->bind_count != b->bind_count || a->threads != b->threads || a->workers != b->workers ||
+        a->max_request_body != b->max_request_body || a->body_buffer_size != b->body_buffer_size ||
+        a->keep_alive != b->keep_alive || a->pythonpath_count != b->pythonpath_count ||
+        a->static_count != b->static_count || (a->app == NULL) != (b->app == NULL) ||
+        (a->app && strcmp(a->app, b->app) != 0))
         return false;
     for (size_t i = 0; i < a->bind_count; i++)
         if (strcmp(a->binds[i], b->binds[i]) != 0)

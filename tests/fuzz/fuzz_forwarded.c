@@ -97,8 +97,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                                         "X-Forwarded-Protocol", "Host"};
     static const char *const OTHER_VALUE[] = {"https", "on", "http", "x"};
     for (int i = 0; i < others && i < 4; i++)
-        hs[n++] = (wh_header_t){{OTHER[i], strlen(OTHER[i])},
-                                {OTHER_VALUE[(i + others) % 4], strlen(OTHER_VALUE[(i + others) % 4])}};
+        hs[n++] =
+            (wh_header_t){{OTHER[i], strlen(OTHER[i])},
+                          {OTHER_VALUE[(i + others) % 4], strlen(OTHER_VALUE[(i + others) % 4])}};
     const char *name = xff ? "X-Forwarded-For" : "Forwarded";
     char *p = nl ? nl + 1 : NULL, *end = text + text_len;
     while (p && p <= end && nv < MAX_VALUES) {
@@ -129,8 +130,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FUZZ_CHECK(!memchr(addr.ptr, '[', addr.len) && !memchr(addr.ptr, ']', addr.len),
                    "brackets in %.*s", (int)addr.len, addr.ptr);
         wh_ipaddr_t ip;
-        FUZZ_CHECK(wh_ipaddr_parse(addr.ptr, addr.len, &ip) == 0,
-                   "REMOTE_ADDR would be '%.*s'", (int)addr.len, addr.ptr);
+        FUZZ_CHECK(wh_ipaddr_parse(addr.ptr, addr.len, &ip) == 0, "REMOTE_ADDR would be '%.*s'",
+                   (int)addr.len, addr.ptr);
     }
     bool present = false;
     int scheme = wh_forwarded_scheme(&req, &present);

@@ -168,8 +168,8 @@ static void check_request(const ctx_t *cx, trace_t *t, const wh_request_t *req, 
             FUZZ_CHECK(v.len > 0, "empty Content-Length");
             content_length = 0;
             for (size_t k = 0; k < v.len; k++) {
-                FUZZ_CHECK(v.ptr[k] >= '0' && v.ptr[k] <= '9', "Content-Length %.*s",
-                           (int)v.len, v.ptr);
+                FUZZ_CHECK(v.ptr[k] >= '0' && v.ptr[k] <= '9', "Content-Length %.*s", (int)v.len,
+                           v.ptr);
                 content_length = content_length * 10 + (uint64_t)(v.ptr[k] - '0');
             }
         }
@@ -308,7 +308,8 @@ static void run(const ctx_t *cx, int mode, uint32_t seed, trace_t *t)
             FUZZ_CHECK(wh_http1_take(&p, &PEER, &req, &strings, &headers, &body) == 0,
                        "take failed");
             FUZZ_CHECK(str_equals(req.remote_addr, "127.0.0.1") &&
-                           str_equals(req.server_port, "8000") && str_equals(req.url_scheme, "http"),
+                           str_equals(req.server_port, "8000") &&
+                           str_equals(req.url_scheme, "http"),
                        "peer strings");
             check_request(cx, t, &req, consumed_total, minor, keep_alive, upgrade);
             if (req.body_fd >= 0)
@@ -364,8 +365,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (mode != 0) {
         trace_t cut = {WH_BUF_INIT};
         run(&cx, mode, data[1], &cut);
-        FUZZ_CHECK(cut.buf.len == whole.buf.len && memcmp(cut.buf.data, whole.buf.data,
-                                                          whole.buf.len) == 0,
+        FUZZ_CHECK(cut.buf.len == whole.buf.len &&
+                       memcmp(cut.buf.data, whole.buf.data, whole.buf.len) == 0,
                    "cutting the input into reads (mode %d, seed %d) changed the outcome: %zu "
                    "trace bytes against %zu; ends '%c' and '%c'",
                    mode, data[1], cut.buf.len, whole.buf.len,

@@ -24,15 +24,22 @@ static wh_proxy_status_t parse_copy(const uint8_t *data, size_t len, wh_proxy_re
     return st;
 }
 
+static bool same_result(const wh_proxy_result_t *a, const wh_proxy_result_t *b)
+{
+    return a->consumed == b->consumed && a->version == b->version && a->family == b->family &&
+           memcmp(a->src_addr, b->src_addr, sizeof(a->src_addr)) == 0 &&
+           memcmp(a->dst_addr, b->dst_addr, sizeof(a->dst_addr)) == 0 &&
+           a->src_port == b->src_port && a->dst_port == b->dst_port;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     wh_proxy_result_t full;
     wh_proxy_status_t st = parse_copy(data, size, &full);
-    FUZZ_CHECK(st == WH_PROXY_MORE || st == WH_PROXY_DONE || st == WH_PROXY_ERROR, "status %d",
-               st);
+    FUZZ_CHECK(st == WH_PROXY_MORE || st == WH_PROXY_DONE || st == WH_PROXY_ERROR, "status %d", st);
     if (st == WH_PROXY_DONE) {
-        FUZZ_CHECK(full.consumed > 0 && full.consumed <= size, "consumed %zu of %zu",
-                   full.consumed, size);
+        FUZZ_CHECK(full.consumed > 0 && full.consumed <= size, "consumed %zu of %zu", full.consumed,
+                   size);
         FUZZ_CHECK(full.version == 1 || full.version == 2, "version %d", full.version);
         FUZZ_CHECK(full.family == 0 || full.family == AF_INET || full.family == AF_INET6,
                    "family %d", full.family);
@@ -69,13 +76,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     /* Every shorter input: MORE before the end of the header, the same result after it. */
     size_t step = size > 512 ? size / 256 : 1;
     bool error_seen = false;
-    for (size_t len = 0; len <= size; len += (len + step > size && len != size) ? size - len : step) {
+    for (size_t len = 0; len <= size;
+         len += (len + step > size && len != size) ? size - len : step) {
         wh_proxy_result_t part;
         wh_proxy_status_t s = parse_copy(data, len, &part);
         if (st == WH_PROXY_DONE && len < full.consumed)
             FUZZ_CHECK(s == WH_PROXY_MORE, "%zu of a %zu-byte header: %d", len, full.consumed, s);
         if (st == WH_PROXY_DONE && len >= full.consumed)
-            FUZZ_CHECK(s == WH_PROXY_DONE && memcmp(&part, &full, sizeof(part)) == 0,
+            FUZZ_CHECK(s == WH_PROXY_DONE && same_result(&part, &full),
                        "%zu bytes: %d, not the header of %zu bytes", len, s, full.consumed);
         if (st == WH_PROXY_MORE)
             FUZZ_CHECK(s == WH_PROXY_MORE, "%zu bytes: %d, but %zu: more", len, s, size);

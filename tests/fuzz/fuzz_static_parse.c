@@ -130,10 +130,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FUZZ_CHECK(r == ref, "Range '%.*s' on %llu bytes: %d, the reference says %d", (int)len, v,
                    (unsigned long long)file_size, r, ref);
         if (r == WH_RANGE_OK) {
-            FUZZ_CHECK(first == rfirst && length == rlength, "Range '%.*s': %llu+%llu, not "
-                       "%llu+%llu", (int)len, v, (unsigned long long)first,
-                       (unsigned long long)length, (unsigned long long)rfirst,
-                       (unsigned long long)rlength);
+            FUZZ_CHECK(first == rfirst && length == rlength,
+                       "Range '%.*s': %llu+%llu, not "
+                       "%llu+%llu",
+                       (int)len, v, (unsigned long long)first, (unsigned long long)length,
+                       (unsigned long long)rfirst, (unsigned long long)rlength);
             FUZZ_CHECK(length >= 1 && first < file_size && length <= file_size - first,
                        "range outside the file");
         }

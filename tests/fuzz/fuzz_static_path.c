@@ -73,15 +73,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         size_t n = 0;
         for (size_t i = 0; i < body; i++) {
             int hi, lo;
-            if (out[i] == '%' && i + 2 < body && (hi = hex(out[i + 1])) >= 0 && (lo = hex(out[i + 2])) >= 0) {
+            if (out[i] == '%' && i + 2 < body && (hi = hex(out[i + 1])) >= 0 &&
+                (lo = hex(out[i + 2])) >= 0) {
                 twice[n++] = (char)(hi * 16 + lo);
                 i += 2;
             } else {
                 twice[n++] = out[i];
             }
         }
-        FUZZ_CHECK(safe(twice, n, &why), "accepted %.*s, unsafe decoded twice: %s", (int)body,
-                   out, why);
+        FUZZ_CHECK(safe(twice, n, &why), "accepted %.*s, unsafe decoded twice: %s", (int)body, out,
+                   why);
         FUZZ_CHECK(memchr(twice, '\0', n) == NULL, "NUL after decoding twice");
         free(twice);
         /* One byte short: refused, nothing written past it (ASan). */

@@ -46,8 +46,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (wh_url_parse(words[0], &url, err, sizeof(err)) == 0) {
         FUZZ_CHECK(url.host[0] != '\0' && clean(url.host), "host '%s'", url.host);
         long port = strtol(url.port, NULL, 10);
-        FUZZ_CHECK(port >= 1 && port <= 65535 && strspn(url.port, "0123456789") ==
-                   strlen(url.port), "port '%s'", url.port);
+        FUZZ_CHECK(port >= 1 && port <= 65535 && strspn(url.port, "0123456789") == strlen(url.port),
+                   "port '%s'", url.port);
         FUZZ_CHECK(url.path[0] == '/' && clean(url.path) && !strchr(url.path, '#'), "path '%s'",
                    url.path);
         FUZZ_CHECK(url.ipv6 || !strchr(url.host, ':'), "':' in host '%s'", url.host);

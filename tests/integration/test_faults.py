@@ -443,13 +443,13 @@ def test_slowloris_heads_are_cut_at_the_header_timeout(start_server):
 
 
 def test_slowloris_bodies_never_hold_a_python_thread(start_server):
-    srv = start(start_server, ["--body-timeout", "1", "--threads", "1"])
+    srv = start(start_server, ["--body-timeout", "3", "--threads", "1"])
     socks = []
     for _ in range(100):
         s = socket.create_connection(srv.address, timeout=10)
         s.sendall(b"POST /upload HTTP/1.1\r\nHost: t\r\nContent-Length: 1000000\r\n\r\n")
         socks.append(s)
-    # They trickle (progress every 0.25 s, so the body timeout never fires), and the only
+    # They trickle (progress every 0.25 s, so the 3 s body timeout never fires), and the only
     # Python thread serves everyone else meanwhile.
     t_end = time.monotonic() + 3
     latencies = []
@@ -575,18 +575,19 @@ LEAKED_THREAD_RECYCLE = (
 @pytest.mark.xfail(strict=True, reason=LEAKED_THREAD_RECYCLE)
 def test_app_leaking_a_non_daemon_thread_does_not_stop_recycling(start_server):
     srv = start(start_server, ["--workers", "1", "--max-requests", "5", "--graceful-timeout", "2"])
-    first = wait_until(lambda: worker_pids(srv), 15, "the worker")
     assert get(srv, "/leak-thread").status == 200
-    for _ in range(4):
-        assert get(srv, "/pid").status == 200
-    # The worker has served its 5 requests: a new one serves within the graceful timeout
-    # (plus the kill margin) even though the old one cannot finish.
-    t0 = time.monotonic()
-    resp = get(srv, "/pid", timeout=8)
-    assert isinstance(resp, wire.Response) and resp.status == 200, resp
-    assert worker_pids(srv) != first
-    figures("leaked thread, recycling", replacement_served_after="%.1fs"
-            % (time.monotonic() - t0))
+    # Past 5 requests the worker is recycled (--max-requests may overshoot by a request or
+    # two): its replacement serves within the graceful timeout plus the kill margin, even
+    # though the old worker can never finish.
+    served_by, worst = set(), 0.0
+    for _ in range(12):
+        t = time.monotonic()
+        resp = get(srv, "/pid", timeout=8)
+        worst = max(worst, time.monotonic() - t)
+        assert isinstance(resp, wire.Response) and resp.status == 200, resp
+        served_by.add(resp.body)
+    assert len(served_by) >= 2, "never recycled: %s" % served_by
+    figures("leaked thread, recycling", slowest_request="%.1fs" % worst)
 
 
 def test_app_leaking_a_non_daemon_thread_still_stops(start_server):

@@ -136,7 +136,7 @@ def test_sigterm_under_load_loses_nothing(start_server):
     rc = srv.wait_exit(timeout=20)
     load.stop()
     assert rc == 0, srv.stderr.text()[-3000:]
-    assert time.monotonic() - started < 10
+    assert time.monotonic() - started < 30  # within the default --graceful-timeout
     assert load.failed == [], load.failed[:10]
     assert load.ok >= 200
 

@@ -111,7 +111,8 @@ class Nginx:
         self.port = free_port()
         conf = self.dir / "nginx.conf"
         conf.write_text(NGINX_CONF.format(dir=self.dir, upstream=upstream_port, port=self.port))
-        self.proc = subprocess.Popen([NGINX, "-p", str(self.dir), "-c", str(conf)],
+        self.proc = subprocess.Popen([NGINX, "-p", str(self.dir), "-c", str(conf),
+                                      "-e", str(self.dir / "error.log")],
                                      stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                      stderr=subprocess.PIPE)
 
@@ -196,6 +197,14 @@ def classify(d, n):
     if i == len(n):
         return "nginx-stops", i
     return "DISAGREE", i
+
+
+# The classifier on made-up sequences (a cheap guard against a check that cannot fail).
+assert classify([1, 2], [1, 2]) == ("agree", None)
+assert classify([1], [1, 2]) == ("wsgihost-stops", 1)
+assert classify([1, 2], [1]) == ("nginx-stops", 1)
+assert classify([1, 2], [1, 3]) == ("DISAGREE", 1)
+assert classify([], [3]) == ("wsgihost-stops", 0)
 
 
 def run_case(i, name, data, srv, nginx):
