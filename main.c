@@ -207,6 +207,11 @@ static int serve(wh_config_t *cfg)
     if (cfg->reload && cfg->preload)
         wh_log(WH_LOG_WARNING, "--reload with --preload: workers are replaced on changes, but "
                "they reuse the master's copy of the app; drop --preload to see new code");
+    /* A module rewritten within a second of its last import, at the same size, looks
+     * unchanged to the bytecode cache (it checks mtime in seconds and size), and a reloaded
+     * worker would import the old code. --reload is for development: no bytecode cache. */
+    if (cfg->reload && setenv("PYTHONDONTWRITEBYTECODE", "1", 1) != 0)
+        wh_log(WH_LOG_WARNING, "cannot set PYTHONDONTWRITEBYTECODE: %s", strerror(errno));
     wh_gconf_server_hook("on_starting");
     app_t app = {
         .cfg = cfg,
@@ -336,6 +341,9 @@ int main(int argc, char **argv)
 {
     /* Writes to a closed socket report EPIPE instead of killing the process. */
     signal(SIGPIPE, SIG_IGN);
+    /* A write past RLIMIT_FSIZE (ulimit -f) reports EFBIG, so a spooled body gets a 503,
+     * instead of killing the worker and its requests in flight (CPython ignores it too). */
+    signal(SIGXFSZ, SIG_IGN);
     for (const subcommand_t *sub = subcommands; argc > 1 && sub->name; sub++) {
         if (strcmp(argv[1], sub->name) == 0)
             return sub->main(argc - 1, argv + 1);

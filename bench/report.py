@@ -252,7 +252,7 @@ def write(results, out_dir, charts=True):
               "| endpoint | rate (req/s) | " + " | ".join(LABEL[s] for s in lsrv) + " |",
               "|---|---:|" + "---:|" * len(lsrv)]
         for ep in eps:
-            if ep not in rates:
+            if ep not in rates or not any(k[1] == ep for k in lat):
                 continue
             row = []
             for s in lsrv:
@@ -428,7 +428,7 @@ def make_charts(results, tp, lat, slow, out_dir):
 
     rates = results.get("latency_rates", {})
     if lat:
-        leps = [e for e in EP_ORDER if e in rates]
+        leps = [e for e in EP_ORDER if e in rates and any(k[1] == e for k in lat)]
         lsrv = [s for s in ORDER if any(k[0] == s for k in lat)]
         fig, ax = plt.subplots(figsize=(11, 5))
         width = 0.8 / max(1, len(lsrv))

@@ -346,6 +346,12 @@ static void tick(master_t *m)
     check_timeouts(m, now);
     for (size_t i = 0; i < m->proc_count; i++) {
         worker_proc_t *p = &m->procs[i];
+        /* A worker stopping by itself (--max-requests) is replaced at once, and killed if it
+         * does not exit in time: the app's non-daemon threads can hold Py_FinalizeEx forever. */
+        if (!p->retiring && atomic_load(&m->sb->slots[p->slot].state) == WH_SLOT_STOPPING) {
+            p->retiring = true;
+            p->kill_at_ms = now + ms_of(m->cfg->graceful_timeout) + KILL_MARGIN_MS;
+        }
         if (p->retiring && p->kill_at_ms && now >= p->kill_at_ms) {
             wh_log(WH_LOG_WARNING, "killing worker %ld: it did not stop in time", (long)p->pid);
             kill(p->pid, SIGKILL);

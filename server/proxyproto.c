@@ -42,13 +42,14 @@ static int parse_addr(int family, const char *s, size_t len, uint8_t *out)
 /* "PROXY TCP4 1.2.3.4 5.6.7.8 1111 2222\r\n", "PROXY TCP6 ...", "PROXY UNKNOWN ...\r\n". */
 static wh_proxy_status_t parse_v1(const char *data, size_t len, wh_proxy_result_t *out)
 {
-    size_t limit = len < WH_PROXY_V1_MAX ? len : WH_PROXY_V1_MAX;
+    /* 107 bytes at most with the CRLF: the CR is among the first 106. */
+    size_t limit = len < WH_PROXY_V1_MAX - 1 ? len : WH_PROXY_V1_MAX - 1;
     const char *cr = memchr(data, '\r', limit);
     const char *lf = memchr(data, '\n', limit);
     if (lf != NULL && (cr == NULL || lf < cr))
         return WH_PROXY_ERROR; /* a bare LF */
     if (cr == NULL)
-        return len >= WH_PROXY_V1_MAX ? WH_PROXY_ERROR : WH_PROXY_MORE;
+        return len >= WH_PROXY_V1_MAX - 1 ? WH_PROXY_ERROR : WH_PROXY_MORE;
     size_t line_len = (size_t)(cr - data);
     if (line_len + 1 >= len)
         return WH_PROXY_MORE;
