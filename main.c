@@ -110,8 +110,8 @@ static wh_reload_t *start_reload(wh_worker_t *w, const wh_config_t *cfg)
     size_t count = 0;
     if (wh_py_module_dirs(&dirs, &count) != 0)
         wh_log(WH_LOG_WARNING, "--reload: cannot list the app's modules");
-    wh_reload_t *r = wh_reload_start(w, dirs, count, cfg->reload_extra_files,
-                                     cfg->reload_extra_file_count);
+    wh_reload_t *r =
+        wh_reload_start(w, dirs, count, cfg->reload_extra_files, cfg->reload_extra_file_count);
     wh_py_module_dirs_free(dirs, count);
     return r;
 }
@@ -129,9 +129,8 @@ static int worker_main(void *ctx, int slot_index)
     if (wh_py_dump_stacks_on(SIGUSR2, wh_log_error_fd()) != 0)
         wh_log(WH_LOG_WARNING, "cannot set up stack dumps for the worker timeout");
     wh_jobq_t *jobq = wh_jobq_new();
-    if (jobq == NULL ||
-        wh_worker_init(&worker, cfg, app->listeners, app->listener_count, jobq, app->sb,
-                       slot_index) != 0) {
+    if (jobq == NULL || wh_worker_init(&worker, cfg, app->listeners, app->listener_count, jobq,
+                                       app->sb, slot_index) != 0) {
         wh_log(WH_LOG_CRITICAL, "cannot set up the worker (out of memory?)");
         wh_jobq_free(jobq);
         return WH_EXIT_BOOT_ERROR;
@@ -197,15 +196,15 @@ static int bind_all(const wh_config_t *cfg, wh_listener_t *listeners, size_t *co
 static int serve(wh_config_t *cfg)
 {
     if (cfg->chdir && chdir(cfg->chdir) != 0) {
-        fprintf(stderr, "wsgihost: cannot change to --chdir %s: %s\n", cfg->chdir,
-                strerror(errno));
+        fprintf(stderr, "wsgihost: cannot change to --chdir %s: %s\n", cfg->chdir, strerror(errno));
         return WH_EXIT_BOOT_ERROR;
     }
     if (cfg->workers == 0)
         cfg->workers = wh_default_workers(getenv("WEB_CONCURRENCY"), CGROUP_ROOT);
     wh_gconf_describe(cfg); /* -c: the hooks' server.cfg */
     if (cfg->reload && cfg->preload)
-        wh_log(WH_LOG_WARNING, "--reload with --preload: workers are replaced on changes, but "
+        wh_log(WH_LOG_WARNING,
+               "--reload with --preload: workers are replaced on changes, but "
                "they reuse the master's copy of the app; drop --preload to see new code");
     /* A module rewritten within a second of its last import, at the same size, looks
      * unchanged to the bytecode cache (it checks mtime in seconds and size), and a reloaded
@@ -355,9 +354,8 @@ int main(int argc, char **argv)
     int loaded = wh_config_load(&cfg, argc, argv, environ, err, sizeof(err));
     /* JSON from the first line on, the config file's warnings included. */
     wh_log_set_json(loaded == 0 && cfg.log_format && strcmp(cfg.log_format, "json") == 0);
-    if (loaded != 0 ||
-        (cfg.config_file && !cfg.help && !cfg.version && read_config_file(&cfg, argc, argv, err,
-                                                                          sizeof(err)) != 0)) {
+    if (loaded != 0 || (cfg.config_file && !cfg.help && !cfg.version &&
+                        read_config_file(&cfg, argc, argv, err, sizeof(err)) != 0)) {
         fprintf(stderr, "wsgihost: error: %s\n", err);
         wh_config_free(&cfg);
         (void)wh_gconf_finish();
@@ -374,8 +372,8 @@ int main(int argc, char **argv)
             wh_config_usage(stdout);
         else
             printf("wsgihost %s (Python %s, libuv %s, llhttp %d.%d.%d)\n", WSGIHOST_VERSION,
-                   wh_py_version(), uv_version_string(), LLHTTP_VERSION_MAJOR,
-                   LLHTTP_VERSION_MINOR, LLHTTP_VERSION_PATCH);
+                   wh_py_version(), uv_version_string(), LLHTTP_VERSION_MAJOR, LLHTTP_VERSION_MINOR,
+                   LLHTTP_VERSION_PATCH);
         wh_config_free(&cfg);
         return 0;
     }

@@ -283,9 +283,8 @@ PyObject *wh_environ_build(const wh_request_t *req, PyObject *input)
     if (add_headers(env, req) < 0)
         goto fail;
     /* --request-id: the server's ID replaces whatever the client sent. */
-    if (req->request_id.len > 0 &&
-        set_steal(env, common_header_keys[H_REQUEST_ID],
-                  latin1(req->request_id.ptr, req->request_id.len)) < 0)
+    if (req->request_id.len > 0 && set_steal(env, common_header_keys[H_REQUEST_ID],
+                                             latin1(req->request_id.ptr, req->request_id.len)) < 0)
         goto fail;
     return env;
 fail:

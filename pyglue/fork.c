@@ -27,8 +27,7 @@ void wh_py_after_fork_child(void)
 }
 
 /* Calls module.function(*args) and drops the result; 0 or -1 (exception printed). */
-static int call_module(const char *module, const char *function, PyObject *args,
-                       PyObject *kwargs)
+static int call_module(const char *module, const char *function, PyObject *args, PyObject *kwargs)
 {
     PyObject *mod = PyImport_ImportModule(module);
     PyObject *fn = mod ? PyObject_GetAttrString(mod, function) : NULL;
@@ -59,8 +58,8 @@ int wh_py_dump_stacks_on(int signum, int fd)
 {
     PyGILState_STATE gil = PyGILState_Ensure();
     PyObject *args = Py_BuildValue("(i)", signum);
-    PyObject *kwargs = Py_BuildValue("{s:i,s:O,s:O}", "file", fd, "all_threads", Py_True,
-                                     "chain", Py_False);
+    PyObject *kwargs =
+        Py_BuildValue("{s:i,s:O,s:O}", "file", fd, "all_threads", Py_True, "chain", Py_False);
     int rc = args && kwargs ? call_module("faulthandler", "register", args, kwargs) : -1;
     Py_XDECREF(args);
     Py_XDECREF(kwargs);

@@ -23,8 +23,10 @@ static const char SOURCE[] =
     "# about, or (not a setting at all: an import, a helper) ignored as gunicorn ignores it.\n"
     "KNOWN = set(\"\"\"\n"
     "config wsgi_app bind backlog workers worker_class threads worker_connections max_requests\n"
-    "max_requests_jitter timeout graceful_timeout keepalive limit_request_line limit_request_fields\n"
-    "limit_request_field_size reload reload_engine reload_extra_files spew check_config print_config\n"
+    "max_requests_jitter timeout graceful_timeout keepalive limit_request_line "
+    "limit_request_fields\n"
+    "limit_request_field_size reload reload_engine reload_extra_files spew check_config "
+    "print_config\n"
     "preload_app sendfile reuse_port chdir daemon raw_env pidfile worker_tmp_dir user group umask\n"
     "initgroups tmp_upload_dir secure_scheme_headers forwarded_allow_ips accesslog\n"
     "disable_redirect_access_to_syslog access_log_format errorlog loglevel capture_output\n"
@@ -41,15 +43,20 @@ static const char SOURCE[] =
     "\n"
     "# gunicorn setting -> wsgihost option, with how the value is written.\n"
     "OPTIONS = {\n"
-    "    \"wsgi_app\": \"app\", \"bind\": \"bind\", \"backlog\": \"backlog\", \"workers\": \"workers\",\n"
+    "    \"wsgi_app\": \"app\", \"bind\": \"bind\", \"backlog\": \"backlog\", \"workers\": "
+    "\"workers\",\n"
     "    \"threads\": \"threads\", \"max_requests\": \"max-requests\",\n"
     "    \"max_requests_jitter\": \"max-requests-jitter\", \"timeout\": \"timeout\",\n"
     "    \"graceful_timeout\": \"graceful-timeout\", \"keepalive\": \"keep-alive\",\n"
-    "    \"limit_request_line\": \"limit-request-line\", \"limit_request_fields\": \"limit-request-fields\",\n"
+    "    \"limit_request_line\": \"limit-request-line\", \"limit_request_fields\": "
+    "\"limit-request-fields\",\n"
     "    \"limit_request_field_size\": \"limit-request-field_size\", \"reload\": \"reload\",\n"
-    "    \"reload_extra_files\": \"reload-extra-file\", \"preload_app\": \"preload\", \"chdir\": \"chdir\",\n"
-    "    \"pidfile\": \"pid\", \"forwarded_allow_ips\": \"forwarded-allow-ips\", \"accesslog\": \"access-logfile\",\n"
-    "    \"access_log_format\": \"access-logformat\", \"errorlog\": \"error-logfile\", \"loglevel\": \"log-level\",\n"
+    "    \"reload_extra_files\": \"reload-extra-file\", \"preload_app\": \"preload\", \"chdir\": "
+    "\"chdir\",\n"
+    "    \"pidfile\": \"pid\", \"forwarded_allow_ips\": \"forwarded-allow-ips\", \"accesslog\": "
+    "\"access-logfile\",\n"
+    "    \"access_log_format\": \"access-logformat\", \"errorlog\": \"error-logfile\", "
+    "\"loglevel\": \"log-level\",\n"
     "    \"pythonpath\": \"pythonpath\", \"proxy_protocol\": \"proxy-protocol\",\n"
     "    \"proxy_allow_ips\": \"proxy-allow-from\",\n"
     "}\n"
@@ -57,7 +64,8 @@ static const char SOURCE[] =
     "JOINED = {\"forwarded_allow_ips\", \"proxy_allow_ips\", \"pythonpath\"}  # comma-joined\n"
     "FLAGS = {\"reload\", \"preload_app\", \"proxy_protocol\"}\n"
     "\n"
-    "HOOKS = {\"on_starting\", \"on_reload\", \"when_ready\", \"pre_fork\", \"post_fork\", \"post_worker_init\",\n"
+    "HOOKS = {\"on_starting\", \"on_reload\", \"when_ready\", \"pre_fork\", \"post_fork\", "
+    "\"post_worker_init\",\n"
     "         \"child_exit\", \"worker_exit\", \"on_exit\"}\n"
     "\n"
     "# Settings whose usual values need nothing from wsgihost: no warning for these values.\n"
@@ -76,16 +84,22 @@ static const char SOURCE[] =
     "}\n"
     "\n"
     "WHY = {\n"
-    "    \"worker_class\": \"wsgihost has one worker model (an event loop plus Python threads, like \"\n"
+    "    \"worker_class\": \"wsgihost has one worker model (an event loop plus Python threads, "
+    "like \"\n"
     "                    \"gthread); async workers (gevent, eventlet, uvicorn) do not apply\",\n"
-    "    \"keyfile\": \"TLS is terminated in front of wsgihost\", \"certfile\": \"TLS is terminated in front \"\n"
-    "    \"of wsgihost\", \"ssl_version\": \"no TLS\", \"cert_reqs\": \"no TLS\", \"ca_certs\": \"no TLS\",\n"
-    "    \"ciphers\": \"no TLS\", \"do_handshake_on_connect\": \"no TLS\", \"suppress_ragged_eofs\": \"no TLS\",\n"
+    "    \"keyfile\": \"TLS is terminated in front of wsgihost\", \"certfile\": \"TLS is "
+    "terminated in front \"\n"
+    "    \"of wsgihost\", \"ssl_version\": \"no TLS\", \"cert_reqs\": \"no TLS\", \"ca_certs\": "
+    "\"no TLS\",\n"
+    "    \"ciphers\": \"no TLS\", \"do_handshake_on_connect\": \"no TLS\", "
+    "\"suppress_ragged_eofs\": \"no TLS\",\n"
     "    \"ssl_context\": \"no TLS\",\n"
     "    \"secure_scheme_headers\": \"the three gunicorn defaults are fixed\",\n"
     "    \"daemon\": \"run it under a supervisor (a container, systemd) instead\",\n"
-    "    \"user\": \"start it as that user (USER in a Dockerfile)\", \"group\": \"start it as that group\",\n"
-    "    \"pre_request\": \"per-request hooks are not supported\", \"post_request\": \"per-request hooks \"\n"
+    "    \"user\": \"start it as that user (USER in a Dockerfile)\", \"group\": \"start it as that "
+    "group\",\n"
+    "    \"pre_request\": \"per-request hooks are not supported\", \"post_request\": \"per-request "
+    "hooks \"\n"
     "    \"are not supported\",\n"
     "    \"statsd_host\": \"use --metrics-bind (Prometheus)\",\n"
     "}\n"
@@ -134,13 +148,15 @@ static const char SOURCE[] =
     "            continue\n"
     "        else:\n"
     "            why = WHY.get(name, \"no wsgihost equivalent\")\n"
-    "            warnings.append(\"%s = %r in %s is not supported by wsgihost and is ignored (%s); \"\n"
+    "            warnings.append(\"%s = %r in %s is not supported by wsgihost and is ignored (%s); "
+    "\"\n"
     "                            \"see README, Moving from gunicorn\" % (name, value, path, why))\n"
     "    return options, raw_env, warnings, hooks\n"
     "\n"
     "\n"
     "class Log:\n"
-    "    \"\"\"The `log` of gunicorn's server and worker objects: lines go to wsgihost's error log.\"\"\"\n"
+    "    \"\"\"The `log` of gunicorn's server and worker objects: lines go to wsgihost's error "
+    "log.\"\"\"\n"
     "\n"
     "    def __init__(self, emit):\n"
     "        self._emit = emit\n"
@@ -177,7 +193,8 @@ static const char SOURCE[] =
     "\n"
     "\n"
     "class Server:\n"
-    "    \"\"\"What gunicorn hooks get as `server` (the arbiter): pid, cfg, num_workers, log.\"\"\"\n"
+    "    \"\"\"What gunicorn hooks get as `server` (the arbiter): pid, cfg, num_workers, "
+    "log.\"\"\"\n"
     "\n"
     "    def __init__(self, log):\n"
     "        self.pid = os.getpid()\n"
@@ -213,7 +230,8 @@ static const char SOURCE[] =
     "    try:\n"
     "        fn(*args)\n"
     "    except BaseException:  # a hook must not take the server down\n"
-    "        args[0].log.error(\"the %s hook failed:\\n%s\", name, traceback.format_exc().rstrip())\n"
+    "        args[0].log.error(\"the %s hook failed:\\n%s\", name, "
+    "traceback.format_exc().rstrip())\n"
     "\n";
 
 static PyObject *code_ns; /* the namespace SOURCE ran in */
@@ -292,8 +310,10 @@ int wh_gconf_load(const char *path, const wh_py_options_t *boot, wh_config_t *cf
     result = load ? PyObject_CallFunction(load, "s", path) : NULL;
     if (result == NULL) {
         PyErr_Print();
-        return errorf(err, err_size, "cannot read the configuration file %s (see the traceback "
-                      "above)", path);
+        return errorf(err, err_size,
+                      "cannot read the configuration file %s (see the traceback "
+                      "above)",
+                      path);
     }
     PyObject *options, *raw_env, *warnings, *found_hooks;
     if (!PyArg_ParseTuple(result, "O!O!O!O!", &PyList_Type, &options, &PyList_Type, &raw_env,
@@ -420,7 +440,7 @@ void wh_gconf_worker_hook(const char *name, long pid, int age)
         PyObject *args = NULL;
         if (worker != NULL)
             args = strcmp(name, "post_worker_init") == 0 ? Py_BuildValue("(O)", worker)
-                                                          : Py_BuildValue("(OO)", server, worker);
+                                                         : Py_BuildValue("(OO)", server, worker);
         call_hook(name, args);
         Py_XDECREF(args);
         Py_XDECREF(worker);

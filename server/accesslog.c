@@ -20,9 +20,30 @@ enum { US_PER_MS = 1000, US_PER_S = 1000000, NS_PER_MS = 1000000 };
 
 typedef enum {
     OP_LITERAL,
-    OP_H, OP_L, OP_U, OP_T, OP_R, OP_S, OP_M, OP_UPATH, OP_Q, OP_HPROTO, OP_B, OP_BIGB,
-    OP_F, OP_A, OP_SECONDS, OP_DMICRO, OP_MMILLI, OP_LDECIMAL, OP_P,
-    OP_HEADER_IN, OP_HEADER_OUT, OP_ENV, OP_REQUEST_ID, OP_DASH,
+    OP_H,
+    OP_L,
+    OP_U,
+    OP_T,
+    OP_R,
+    OP_S,
+    OP_M,
+    OP_UPATH,
+    OP_Q,
+    OP_HPROTO,
+    OP_B,
+    OP_BIGB,
+    OP_F,
+    OP_A,
+    OP_SECONDS,
+    OP_DMICRO,
+    OP_MMILLI,
+    OP_LDECIMAL,
+    OP_P,
+    OP_HEADER_IN,
+    OP_HEADER_OUT,
+    OP_ENV,
+    OP_REQUEST_ID,
+    OP_DASH,
 } op_kind_t;
 
 typedef struct {
@@ -91,26 +112,46 @@ static int add_literal(wh_accesslog_t *log, const char *text, size_t len)
 static op_kind_t single_atom(char c)
 {
     switch (c) {
-    case 'h': return OP_H;
-    case 'l': return OP_L;
-    case 'u': return OP_U;
-    case 't': return OP_T;
-    case 'r': return OP_R;
-    case 's': return OP_S;
-    case 'm': return OP_M;
-    case 'U': return OP_UPATH;
-    case 'q': return OP_Q;
-    case 'H': return OP_HPROTO;
-    case 'b': return OP_B;
-    case 'B': return OP_BIGB;
-    case 'f': return OP_F;
-    case 'a': return OP_A;
-    case 'T': return OP_SECONDS;
-    case 'D': return OP_DMICRO;
-    case 'M': return OP_MMILLI;
-    case 'L': return OP_LDECIMAL;
-    case 'p': return OP_P;
-    default: return OP_DASH;
+    case 'h':
+        return OP_H;
+    case 'l':
+        return OP_L;
+    case 'u':
+        return OP_U;
+    case 't':
+        return OP_T;
+    case 'r':
+        return OP_R;
+    case 's':
+        return OP_S;
+    case 'm':
+        return OP_M;
+    case 'U':
+        return OP_UPATH;
+    case 'q':
+        return OP_Q;
+    case 'H':
+        return OP_HPROTO;
+    case 'b':
+        return OP_B;
+    case 'B':
+        return OP_BIGB;
+    case 'f':
+        return OP_F;
+    case 'a':
+        return OP_A;
+    case 'T':
+        return OP_SECONDS;
+    case 'D':
+        return OP_DMICRO;
+    case 'M':
+        return OP_MMILLI;
+    case 'L':
+        return OP_LDECIMAL;
+    case 'p':
+        return OP_P;
+    default:
+        return OP_DASH;
     }
 }
 
@@ -123,8 +164,8 @@ static int add_atom(wh_accesslog_t *log, const char *name, size_t len, char *err
             const char *inner = name + 1;
             size_t inner_len = (size_t)(close - inner);
             if (inner_len == 0 || inner_len > ATOM_NAME_MAX)
-                return errorf(err, err_size, "bad atom %%(%.*s)s in --access-logformat",
-                              (int)len, name);
+                return errorf(err, err_size, "bad atom %%(%.*s)s in --access-logformat", (int)len,
+                              name);
             switch (close[1]) {
             case 'i':
                 return add_op(log, OP_HEADER_IN, inner, inner_len);
@@ -292,8 +333,7 @@ static const wh_str_t *header_value(const wh_request_t *req, const char *name, s
     return NULL;
 }
 
-static int put_header_or_dash(wh_buf_t *out, const wh_request_t *req, const char *name,
-                              size_t len)
+static int put_header_or_dash(wh_buf_t *out, const wh_request_t *req, const char *name, size_t len)
 {
     const wh_str_t *v = header_value(req, name, len);
     return v ? put_safe(out, v->ptr, v->len) : put(out, "-", 1);
@@ -515,11 +555,21 @@ int wh_json_escape(wh_buf_t *out, const char *s, size_t len)
         size_t n = 2;
         esc[0] = '\\';
         switch (c) {
-        case '"': esc[1] = '"'; break;
-        case '\\': esc[1] = '\\'; break;
-        case '\n': esc[1] = 'n'; break;
-        case '\r': esc[1] = 'r'; break;
-        case '\t': esc[1] = 't'; break;
+        case '"':
+            esc[1] = '"';
+            break;
+        case '\\':
+            esc[1] = '\\';
+            break;
+        case '\n':
+            esc[1] = 'n';
+            break;
+        case '\r':
+            esc[1] = 'r';
+            break;
+        case '\t':
+            esc[1] = 't';
+            break;
         default:
             memcpy(esc + 1, "u00", 3);
             esc[4] = hex[c >> 4];
@@ -541,8 +591,8 @@ size_t wh_iso8601(char *out, size_t size, const struct timespec *now)
     size_t n = strftime(out, size, "%Y-%m-%dT%H:%M:%S", &tm);
     if (n == 0 || strftime(zone, sizeof(zone), "%z", &tm) != 5)
         return n;
-    int m = snprintf(out + n, size - n, ".%03ld%.3s:%.2s", now->tv_nsec / NS_PER_MS, zone,
-                     zone + 3);
+    int m =
+        snprintf(out + n, size - n, ".%03ld%.3s:%.2s", now->tv_nsec / NS_PER_MS, zone, zone + 3);
     return m > 0 && (size_t)m < size - n ? n + (size_t)m : n;
 }
 

@@ -36,10 +36,10 @@ typedef struct {
     int status;
     uint64_t body_bytes; /* body bytes of the response (what the app produced for it) */
     uint64_t duration_us;
-    wh_str_t request_id;                /* empty when none */
-    const wh_header_t *resp_headers;    /* response headers captured for {Name}o, or NULL */
+    wh_str_t request_id;             /* empty when none */
+    const wh_header_t *resp_headers; /* response headers captured for {Name}o, or NULL */
     size_t resp_header_count;
-    struct timespec now;                /* CLOCK_REALTIME when the response was done */
+    struct timespec now; /* CLOCK_REALTIME when the response was done */
 } wh_access_entry_t;
 
 typedef struct wh_accesslog wh_accesslog_t;

@@ -551,8 +551,8 @@ int wh_config_load(wh_config_t *cfg, int argc, char **argv, char **envp, char *e
         if (value && o->type == OPT_FLAG) {
             if (parse_flag(value, (bool *)((char *)cfg + o->offset)) != 0)
                 return errorf(err, err_size,
-                              "invalid value '%s' for %s: use 1, true, yes, 0, false or no",
-                              value, name);
+                              "invalid value '%s' for %s: use 1, true, yes, 0, false or no", value,
+                              name);
             continue;
         }
         if (value && set_option(cfg, &env_stage, o, value, name, err, err_size) != 0)

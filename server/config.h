@@ -20,14 +20,14 @@ typedef struct {
     const char *pythonpath[WH_CONFIG_MAX_PYTHONPATH];
     size_t pythonpath_count;
     const char *virtualenv;
-    int workers;             /* 0: WEB_CONCURRENCY or the usable CPUs (server/cpus.h) */
+    int workers; /* 0: WEB_CONCURRENCY or the usable CPUs (server/cpus.h) */
     int threads;
     int backlog;
-    double timeout;          /* seconds a request may stay in the app before its worker is
-                                retired (gunicorn's worker timeout); 0 disables */
-    uint32_t max_requests;   /* recycle a worker after this many requests; 0 never */
+    double timeout;        /* seconds a request may stay in the app before its worker is
+                              retired (gunicorn's worker timeout); 0 disables */
+    uint32_t max_requests; /* recycle a worker after this many requests; 0 never */
     uint32_t max_requests_jitter;
-    bool preload;            /* import the app in the master before forking */
+    bool preload; /* import the app in the master before forking */
     const char *pidfile;
     double keep_alive;       /* seconds an idle keep-alive connection stays open */
     double header_timeout;   /* seconds to receive a whole request head */

@@ -41,9 +41,9 @@ typedef struct wh_conn {
     wh_http1_t http;
     wh_buf_t pending; /* received bytes not parsed yet (pipelined or while busy) */
 
-    wh_exchange_t *ex; /* the request in flight */
+    wh_exchange_t *ex;     /* the request in flight */
     uint64_t submitted_ms; /* when it went to the app (for the worker timeout) */
-    unsigned ex_state; /* its flags as last taken */
+    unsigned ex_state;     /* its flags as last taken */
     uint64_t requests;
 
     wh_outseg_t *out; /* output not yet written */
@@ -52,7 +52,7 @@ typedef struct wh_conn {
 
     bool peer_eof;
     bool closed;
-    bool parsing; /* inside parse(): a response that completes there must not re-enter it */
+    bool parsing;      /* inside parse(): a response that completes there must not re-enter it */
     uint64_t lingered; /* bytes discarded while lingering */
 
     char remote_addr[WH_ADDR_TEXT_MAX];

@@ -30,7 +30,7 @@ typedef struct wh_notifier {
     pthread_mutex_t mu;
     struct wh_exchange *head;
     struct wh_exchange *tail;
-    bool closed; /* the loop is gone: runners finishing late must not touch the handle */
+    bool closed;            /* the loop is gone: runners finishing late must not touch the handle */
     atomic_int outstanding; /* exchanges handed to runners and not finished yet */
     uv_async_t async;
 } wh_notifier_t;

@@ -88,8 +88,7 @@ static void mask(wh_ipaddr_t *a, unsigned prefix)
         a->bytes[i / 8] &= (uint8_t) ~(0x80u >> (i % 8));
 }
 
-static int parse_entry(wh_cidr_list_t *list, const char *s, size_t len, char *err,
-                       size_t err_size)
+static int parse_entry(wh_cidr_list_t *list, const char *s, size_t len, char *err, size_t err_size)
 {
     if (len == 1 && s[0] == '*') {
         list->any = true;
@@ -121,8 +120,8 @@ static int parse_entry(wh_cidr_list_t *list, const char *s, size_t len, char *er
                 return errorf(err, err_size, "bad prefix length in '%.*s'", (int)len, s);
             prefix -= 96;
         } else if (prefix > max) {
-            return errorf(err, err_size, "prefix /%u is too long for '%.*s'", prefix,
-                          (int)addr_len, s);
+            return errorf(err, err_size, "prefix /%u is too long for '%.*s'", prefix, (int)addr_len,
+                          s);
         }
     }
     net->prefix = (uint8_t)prefix;

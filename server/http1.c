@@ -587,8 +587,7 @@ static wh_http1_result_t error_from_llhttp(wh_http1_t *p, llhttp_errno_t err)
             p->error_detail = "only HTTP/1.0 and HTTP/1.1 are supported";
         } else if (err == HPE_INVALID_VERSION) {
             p->error_detail = "invalid HTTP version";
-        }
-        else if (err == HPE_INVALID_METHOD)
+        } else if (err == HPE_INVALID_METHOD)
             p->error_detail = "invalid method";
     }
     return WH_HTTP1_ERROR;

@@ -50,7 +50,7 @@ typedef struct {
     size_t proc_count;
     int target;
     unsigned generation;
-    bool reloading;     /* waiting for the new generation to be ready */
+    bool reloading; /* waiting for the new generation to be ready */
     bool stopping;
     bool quick;
     uint64_t stop_deadline_ms;
@@ -59,8 +59,8 @@ typedef struct {
     int exit_status;
 } master_t;
 
-static const int handled_signals[] = {SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGTTIN,
-                                      SIGTTOU, SIGUSR1, SIGCHLD};
+static const int handled_signals[] = {SIGTERM, SIGINT,  SIGQUIT, SIGHUP,
+                                      SIGTTIN, SIGTTOU, SIGUSR1, SIGCHLD};
 
 static void handled_set(sigset_t *set)
 {
@@ -177,10 +177,9 @@ static void start_stop(master_t *m, bool quick)
         return;
     m->stopping = true;
     m->quick = quick;
-    m->stop_deadline_ms =
-        now + (quick ? QUICK_STOP_MS
-                     : ms_of(m->cfg->drain_delay) + ms_of(m->cfg->graceful_timeout) +
-                           KILL_MARGIN_MS);
+    m->stop_deadline_ms = now + (quick ? QUICK_STOP_MS
+                                       : ms_of(m->cfg->drain_delay) +
+                                             ms_of(m->cfg->graceful_timeout) + KILL_MARGIN_MS);
     wh_log(WH_LOG_INFO, "Handling signal: %s stop", quick ? "quick" : "graceful");
     /* Close our copies of the listeners first: kept open, they would keep the sockets alive
      * after the workers have taken the last queued connection and closed theirs, and
@@ -216,8 +215,10 @@ static void on_worker_exit(master_t *m, size_t index, int status)
     char how[96];
     describe_exit(status, how, sizeof(how));
     if (!booted && WIFEXITED(status) && WEXITSTATUS(status) == WH_EXIT_BOOT_ERROR) {
-        wh_log(WH_LOG_CRITICAL, "Worker (pid: %ld) failed to boot: the app could not be loaded "
-               "(see the error above); stopping", (long)p.pid);
+        wh_log(WH_LOG_CRITICAL,
+               "Worker (pid: %ld) failed to boot: the app could not be loaded "
+               "(see the error above); stopping",
+               (long)p.pid);
         m->exit_status = WH_EXIT_BOOT_ERROR;
         start_stop(m, true);
         return;
@@ -318,8 +319,10 @@ static void check_timeouts(master_t *m, uint64_t now)
         char request[WH_SCOREBOARD_REQUEST_TEXT];
         memcpy(request, s->busy_request, sizeof(request));
         request[sizeof(request) - 1] = '\0';
-        wh_log(WH_LOG_CRITICAL, "WORKER TIMEOUT (pid: %ld): %s for more than %g s%s%s; its "
-               "Python stacks follow, then it is replaced", (long)p->pid,
+        wh_log(WH_LOG_CRITICAL,
+               "WORKER TIMEOUT (pid: %ld): %s for more than %g s%s%s; its "
+               "Python stacks follow, then it is replaced",
+               (long)p->pid,
                app_stuck ? "a request has been in the app" : "its event loop has not run",
                m->cfg->timeout, app_stuck ? ": " : "", app_stuck ? request : "");
         kill(p->pid, SIGUSR2); /* faulthandler writes every thread's stack */

@@ -11,15 +11,15 @@
 
 /* Upper bounds of the duration buckets, in microseconds (the last bucket is +Inf). */
 static const uint64_t bucket_us[WH_STAT_BUCKETS - 1] = {
-    500, 1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000, 500000, 1000000, 2500000,
-    5000000, 10000000,
+    500,    1000,   2500,   5000,    10000,   25000,   50000,
+    100000, 250000, 500000, 1000000, 2500000, 5000000, 10000000,
 };
 static const char *const bucket_le[WH_STAT_BUCKETS] = {
     "0.0005", "0.001", "0.0025", "0.005", "0.01", "0.025", "0.05", "0.1",
     "0.25",   "0.5",   "1",      "2.5",   "5",    "10",    "+Inf",
 };
 static const char *const handler_names[WH_STAT_HANDLERS] = {"app", "static", "probe", "error"};
-static const char *const method_names[WH_STAT_METHODS] = {"GET",   "HEAD",    "POST", "PUT",
+static const char *const method_names[WH_STAT_METHODS] = {"GET",    "HEAD",  "POST",    "PUT",
                                                           "DELETE", "PATCH", "OPTIONS", "other"};
 static const char *const class_names[WH_STAT_CLASSES] = {"1xx", "2xx", "3xx", "4xx", "5xx"};
 
@@ -193,8 +193,7 @@ int wh_metrics_render(const wh_scoreboard_t *sb, wh_buf_t *out)
              help(out, "wsgihost_connections_open", "gauge", "Open client connections.") ||
              wh_buf_printf(out, "wsgihost_connections_open %" PRIu64 "\n", t->conns_open) ||
              help(out, "wsgihost_connections_total", "counter", "Client connections accepted.") ||
-             wh_buf_printf(out, "wsgihost_connections_total %" PRIu64 "\n",
-                           t->connections_total) ||
+             wh_buf_printf(out, "wsgihost_connections_total %" PRIu64 "\n", t->connections_total) ||
              help(out, "wsgihost_workers", "gauge", "Worker processes, by state.") ||
              wh_buf_printf(out,
                            "wsgihost_workers{state=\"booting\"} %" PRIu64 "\n"
@@ -324,9 +323,10 @@ static void respond(wh_metrics_server_t *m, client_t *c)
         status = 404;
     else if (wh_metrics_render(m->sb, &body) != 0)
         status = 500;
-    const char *reason = status == 200 ? "OK" : status == 404 ? "Not Found"
-                                           : status == 405 ? "Method Not Allowed"
-                                                           : "Internal Server Error";
+    const char *reason = status == 200   ? "OK"
+                         : status == 404 ? "Not Found"
+                         : status == 405 ? "Method Not Allowed"
+                                         : "Internal Server Error";
     if (status != 200) {
         wh_buf_reset(&body);
         wh_buf_printf(&body, "%d %s\n", status, reason);

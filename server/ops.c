@@ -18,8 +18,7 @@ static const wh_str_t HTTPS = {"https", 5};
 _Static_assert(sizeof(((wh_exchange_t *)0)->request_id) >= WH_REQUEST_ID_MAX + 1,
                "the exchange's request_id must hold an accepted ID");
 
-int wh_ops_init(wh_ops_t *ops, const wh_config_t *cfg, bool metrics, char *err,
-                size_t err_size)
+int wh_ops_init(wh_ops_t *ops, const wh_config_t *cfg, bool metrics, char *err, size_t err_size)
 {
     memset(ops, 0, sizeof(*ops));
     char why[256];
@@ -75,8 +74,8 @@ static void decide_trust(wh_conn_t *c)
 {
     const wh_ops_t *ops = c->worker->ops;
     c->forwarded_trusted = wh_cidr_list_match(&ops->forwarded_allow, &c->peer_ip);
-    c->realip_trusted = ops->realip_header != WH_REALIP_NONE &&
-                        wh_cidr_list_match(&ops->realip_from, &c->peer_ip);
+    c->realip_trusted =
+        ops->realip_header != WH_REALIP_NONE && wh_cidr_list_match(&ops->realip_from, &c->peer_ip);
 }
 
 bool wh_ops_conn_start(wh_conn_t *c, const struct sockaddr *peer)

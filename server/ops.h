@@ -41,8 +41,7 @@ typedef struct wh_ops {
 } wh_ops_t;
 
 /* Compiles the settings. 0, or -1 with a one-line reason in err. */
-int wh_ops_init(wh_ops_t *ops, const wh_config_t *cfg, bool metrics, char *err,
-                size_t err_size);
+int wh_ops_init(wh_ops_t *ops, const wh_config_t *cfg, bool metrics, char *err, size_t err_size);
 /* In the worker, after the fork; `slot` is its scoreboard slot (NULL: no scoreboard). */
 void wh_ops_worker_start(wh_ops_t *ops, wh_slot_t *slot);
 void wh_ops_free(wh_ops_t *ops);

@@ -27,7 +27,7 @@ struct wh_reload {
     wh_worker_t *worker;
     watch_t **watches;
     size_t count, cap;
-    char **extra;      /* real paths of the extra files */
+    char **extra; /* real paths of the extra files */
     size_t extra_count;
     uv_timer_t settle;
     char changed[PATH_MAX];

@@ -40,14 +40,14 @@ typedef enum { WH_SLOT_FREE, WH_SLOT_BOOTING, WH_SLOT_READY, WH_SLOT_STOPPING } 
 typedef struct {
     _Atomic int state;
     _Atomic pid_t pid;
-    _Atomic uint64_t heartbeat_ms; /* the loop ran at this monotonic time */
+    _Atomic uint64_t heartbeat_ms;  /* the loop ran at this monotonic time */
     _Atomic uint64_t busy_since_ms; /* oldest request still in the app (0: none) */
     _Atomic uint64_t requests;
-    _Atomic uint32_t conns;  /* open connections, for spreading new ones evenly */
-    _Atomic int accepting;   /* polling the listeners now */
-    _Atomic int stuck;       /* set by the master when it retires the worker for a timeout:
-                                its Python cannot serve, so it must not take queued
-                                connections on its way out */
+    _Atomic uint32_t conns; /* open connections, for spreading new ones evenly */
+    _Atomic int accepting;  /* polling the listeners now */
+    _Atomic int stuck;      /* set by the master when it retires the worker for a timeout:
+                               its Python cannot serve, so it must not take queued
+                               connections on its way out */
     char busy_request[WH_SCOREBOARD_REQUEST_TEXT]; /* "GET /path" of that request */
     wh_slot_stats_t stats;
 } wh_slot_t;

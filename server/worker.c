@@ -110,8 +110,7 @@ static bool leave_to_others(const wh_worker_t *w)
     uint32_t mine = (uint32_t)w->conn_count;
     for (int i = 0; i < WH_SCOREBOARD_SLOTS; i++) {
         const wh_slot_t *s = &w->sb->slots[i];
-        if (s == w->slot || atomic_load(&s->state) != WH_SLOT_READY ||
-            !atomic_load(&s->accepting))
+        if (s == w->slot || atomic_load(&s->state) != WH_SLOT_READY || !atomic_load(&s->accepting))
             continue;
         if (mine > atomic_load(&s->conns) + ACCEPT_FAIRNESS_SLACK)
             return true;

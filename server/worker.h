@@ -47,22 +47,22 @@ typedef struct wh_worker {
     size_t local_handler_count;
 
     uv_signal_t sig_term, sig_int, sig_quit, sig_usr1;
-    wh_scoreboard_t *sb;     /* shared with the master and the other workers, or NULL */
-    wh_slot_t *slot;         /* this worker's slot in it */
-    uv_timer_t heartbeat;    /* writes the slot once a second */
-    int accept_batch;        /* 1 when several workers share a listener, for fair spread */
-    int accept_gate;         /* with several workers: stop accepting while this many requests
-                                wait for or run in Python (0: never), so a busy or stuck worker
-                                leaves new connections to the others */
+    wh_scoreboard_t *sb;  /* shared with the master and the other workers, or NULL */
+    wh_slot_t *slot;      /* this worker's slot in it */
+    uv_timer_t heartbeat; /* writes the slot once a second */
+    int accept_batch;     /* 1 when several workers share a listener, for fair spread */
+    int accept_gate;      /* with several workers: stop accepting while this many requests
+                             wait for or run in Python (0: never), so a busy or stuck worker
+                             leaves new connections to the others */
     bool accept_gated;
     uint64_t requests_done;
-    uint64_t max_requests;   /* stop gracefully after this many (0: never) */
+    uint64_t max_requests; /* stop gracefully after this many (0: never) */
     uv_timer_t shutdown_timer;
     uv_timer_t drain_timer; /* --drain-delay: SIGTERM starts the graceful stop when it fires */
     bool draining;          /* SIGTERM came: still serving, readiness answers 503 */
     uv_check_t log_flush;
     uv_timer_t log_timer; /* writes buffered access lines at most WH_LOG_FLUSH_MS after them */
-    struct wh_ops *ops; /* access log, proxies, request IDs, metrics (server/ops.h), or NULL */
+    struct wh_ops *ops;   /* access log, proxies, request IDs, metrics (server/ops.h), or NULL */
     struct {
         void (*fn)(void *ctx); /* closes a module's own loop handles (--reload's watches) */
         void *ctx;

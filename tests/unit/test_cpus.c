@@ -103,8 +103,12 @@ static void test_no_cgroup_uses_affinity(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        T(test_v2_quota_rounds_up), T(test_v2_unlimited),        T(test_v1_quota),
-        T(test_v1_unlimited),       T(test_quota_caps_affinity), T(test_web_concurrency_wins),
+        T(test_v2_quota_rounds_up),
+        T(test_v2_unlimited),
+        T(test_v1_quota),
+        T(test_v1_unlimited),
+        T(test_quota_caps_affinity),
+        T(test_web_concurrency_wins),
         T(test_no_cgroup_uses_affinity),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

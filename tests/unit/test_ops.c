@@ -71,8 +71,8 @@ static void test_cidr_errors(void **state)
     (void)state;
     wh_cidr_list_t list;
     char err[128];
-    const char *bad[] = {"10.0.0.0/33", "10.0.0.0/", "10.0.0/8", "example.com", "::1/129",
-                         "10.0.0.1/-1", "1.2.3.4/8x", "fe80::1%eth0"};
+    const char *bad[] = {"10.0.0.0/33", "10.0.0.0/",   "10.0.0/8",   "example.com",
+                         "::1/129",     "10.0.0.1/-1", "1.2.3.4/8x", "fe80::1%eth0"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         err[0] = '\0';
         assert_int_equal(wh_cidr_list_parse(&list, bad[i], err, sizeof(err)), -1);
@@ -187,8 +187,9 @@ static void test_forwarded_header(void **state)
 {
     (void)state;
     char port[16];
-    wh_header_t h[] = {{S("Forwarded"),
-                        S("for=192.0.2.60;proto=http;by=203.0.113.43, for=\"[2001:db8:cafe::17]:4711\"")}};
+    wh_header_t h[] = {
+        {S("Forwarded"),
+         S("for=192.0.2.60;proto=http;by=203.0.113.43, for=\"[2001:db8:cafe::17]:4711\"")}};
     assert_string_equal(realip(h, 1, WH_REALIP_FORWARDED, "192.0.2.0/24", port),
                         "2001:db8:cafe::17");
     assert_string_equal(port, "4711");
@@ -204,8 +205,7 @@ static void test_forwarded_header(void **state)
     assert_null(realip(obf, 1, WH_REALIP_FORWARDED, "", NULL));
     /* Commas and semicolons inside quoted values do not split. */
     wh_header_t tricky[] = {{S("Forwarded"), S("by=\"a,b;c\";for=192.0.2.8, for=10.0.0.2")}};
-    assert_string_equal(realip(tricky, 1, WH_REALIP_FORWARDED, "10.0.0.0/8", NULL),
-                        "192.0.2.8");
+    assert_string_equal(realip(tricky, 1, WH_REALIP_FORWARDED, "10.0.0.0/8", NULL), "192.0.2.8");
     /* An element without "for" ends the walk. */
     wh_header_t nofor[] = {{S("Forwarded"), S("for=192.0.2.8, proto=https, for=10.0.0.2")}};
     assert_string_equal(realip(nofor, 1, WH_REALIP_FORWARDED, "10.0.0.0/8", NULL), "10.0.0.2");
@@ -289,8 +289,8 @@ static void test_proxy_v2(void **state)
     uint8_t buf[4096];
     wh_proxy_result_t r;
     /* TCP over IPv4, with a TLV after the addresses. */
-    uint8_t v4[12 + 7] = {192, 0, 2, 1, 198, 51, 100, 2, 0xdc, 0x04, 0x01, 0xbb,
-                          0x04, 0x00, 0x04, 'a', 'b', 'c', 'd'};
+    uint8_t v4[12 + 7] = {192,  0,    2,    1,    198,  51,  100, 2,   0xdc, 0x04,
+                          0x01, 0xbb, 0x04, 0x00, 0x04, 'a', 'b', 'c', 'd'};
     size_t n = v2_header(buf, 0x21, 0x11, v4, sizeof(v4));
     memcpy(buf + n, "GET", 3);
     assert_int_equal(proxy((char *)buf, n + 3, &r), WH_PROXY_DONE);
@@ -419,8 +419,8 @@ static void test_access_atoms(void **state)
     assert_non_null(strstr(err, "unterminated"));
     assert_null(wh_accesslog_new("%(h)", false, err, sizeof(err)));
     /* The {Name}o atoms are listed for the runner. */
-    wh_accesslog_t *log = wh_accesslog_new("%({Content-Type}o)s %({X-A}o)s", false, err,
-                                           sizeof(err));
+    wh_accesslog_t *log =
+        wh_accesslog_new("%({Content-Type}o)s %({X-A}o)s", false, err, sizeof(err));
     assert_non_null(log);
     const char *const *names = wh_accesslog_response_headers(log);
     assert_string_equal(names[0], "Content-Type");
