@@ -69,6 +69,7 @@ def main():
         latencies = []
         clock = time.perf_counter
         cpu0 = time.process_time()
+        times0 = os.times()
         start = clock()
         end = start + args.duration
         size = 0
@@ -80,6 +81,8 @@ def main():
             now = t
         elapsed = now - start
         cpu = time.process_time() - cpu0
+        times1 = os.times()
+        user, system = times1.user - times0.user, times1.system - times0.system
         latencies.sort()
         n = len(latencies)
         bad = sum(1 for s in status_seen if not s.startswith("2"))
@@ -88,6 +91,7 @@ def main():
             "p50": latencies[n // 2] * 1000, "p99": latencies[min(n - 1, int(n * 0.99))] * 1000,
             "status": status_seen[-1] if status_seen else None, "non2xx": bad, "bytes": size,
             "cpu_us": cpu * 1e6 / n if n else None,
+            "sys_share": system / (user + system) if user + system > 0 else None,
         }), flush=True)
 
 

@@ -3,6 +3,7 @@
 time."""
 
 import re
+import resource
 import socket
 import subprocess
 import time
@@ -41,10 +42,17 @@ def wrk(port, path, core, duration, connections, close=False, timeout_s="5s"):
         cmd += ["-H", "Connection: close"]
     cmd.append("http://127.0.0.1:%d%s" % (port, path))
     seconds = float(re.fullmatch(r"([\d.]+)s?", str(duration)).group(1))
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 60)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if proc.returncode != 0:
         raise RuntimeError("wrk failed (%d): %s" % (proc.returncode, proc.stderr.strip()))
-    return cmd, parse_wrk(proc.stdout), proc.stdout
+    result = parse_wrk(proc.stdout)
+    # wrk's own CPU time over the run: near 1.0 means the load generator, not the server, was
+    # the limit (its core is the server's only competitor for nothing else)
+    used = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    result["client_cpu"] = used / seconds if seconds else None
+    return cmd, result, proc.stdout
 
 
 def idle_connections(port, path, count, settle=1.0, timeout=10.0):

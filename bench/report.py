@@ -47,6 +47,8 @@ def medians(cells, phase):
             groups.setdefault((c["server"], c["endpoint"], c["variant"]), []).append(c)
     return {k: {"rps": med(c["rps"] for c in v), "p50": med(c.get("p50") for c in v),
                 "p99": med(c.get("p99") for c in v), "cpu_us": med(c.get("cpu_us") for c in v),
+                "sys_share": med(c.get("sys_share") for c in v),
+                "client_cpu": med(c.get("client_cpu") for c in v),
                 "n": len(v), "runs": [c["rps"] for c in v]}
             for k, v in groups.items()}
 
@@ -121,25 +123,34 @@ def write(results, out_dir, charts=True):
     L += ["## Throughput (requests/s; keep-alive, 32 connections, one worker on one core)", "",
           "| endpoint | " + " | ".join(LABEL[s] for s in servers_seen) + " |",
           "|---|" + "---:|" * len(servers_seen)]
+    bound = False
     for ep in eps:
         base = rps("gunicorn-sync", ep)
         row = []
         for s in servers_seen:
             v = rps(s, ep)
             r = ratio(v, base)
-            row.append(fmt_rps(v) + (" (%.2fx)" % r if r is not None and s != "gunicorn-sync" else ""))
+            cpu = (tp.get((s, ep, "ka32")) or {}).get("client_cpu")
+            mark = " †" if cpu is not None and cpu >= 0.9 else ""
+            bound = bound or bool(mark)
+            row.append(fmt_rps(v) + (" (%.2fx)" % r if r is not None and s != "gunicorn-sync" else "") + mark)
         L.append("| %s | %s |" % (EP_LABEL[ep], " | ".join(row)))
+    if bound:
+        L += ["", "† wrk used ≥ 90% of its core: the load generator, not the server, set that figure "
+              "(compare CPU time per request below)."]
     L += ["", "CPU time per request (µs; all the server's processes and threads, from "
           "`/proc/*/task/*/schedstat`; the ceiling's from `time.process_time()`), the same runs. It "
           "depends much less than requests/s on what else the machine runs; on one core, "
-          "`ceiling µs / server µs` is the share of the core the server leaves to the app:", "",
+          "`ceiling µs / server µs` is the share of the core the server leaves to the app. In "
+          "parentheses: the kernel's share of it (system time, /proc/*/task/*/stat):", "",
           "| endpoint | " + " | ".join(LABEL[s] for s in servers_seen) + " |",
           "|---|" + "---:|" * len(servers_seen)]
     for ep in eps:
         row = []
         for s in servers_seen:
-            v = (tp.get((s, ep, "ka32")) or {}).get("cpu_us")
-            row.append(fmt_rps(v))
+            m = tp.get((s, ep, "ka32")) or {}
+            v, sys_share = m.get("cpu_us"), m.get("sys_share")
+            row.append(fmt_rps(v) + (" (%.0f%% sys)" % (100 * sys_share) if sys_share is not None else ""))
         L.append("| %s | %s |" % (EP_LABEL[ep], " | ".join(row)))
     L += ["", "The issue's figures for the same cells, for orientation: "
           + "; ".join("%s %s %s" % (EP_LABEL[e].split(" (")[0], LABEL[s], fmt_rps(v))
@@ -185,6 +196,18 @@ def write(results, out_dir, charts=True):
     r = ratio(rps("wsgihost", "static-1m"), rps("nginx", "static-1m"))
     if r is not None:
         L.append("| 1 MiB static file: ≥ 90%% of nginx | %s | %s |" % (pct(r), verdict(r >= 0.9)))
+
+    def cpu(server, ep):
+        return (tp.get((server, ep, "ka32")) or {}).get("cpu_us")
+
+    for ep, other, want, what in (("static-2k", "gunicorn-sync", 10.0, "gunicorn + whitenoise's CPU µs / wsgihost's ≥ 10x"),
+                                  ("static-2k", "nginx", 0.7, "nginx's CPU µs / wsgihost's ≥ 70%"),
+                                  ("static-1m", "nginx", 0.9, "nginx's CPU µs / wsgihost's ≥ 90%")):
+        a, b = cpu(other, ep), cpu("wsgihost", ep)
+        if a and b:
+            L.append("| %s, in CPU time: %s | %s (%.0f / %.0f µs) | %s |"
+                     % (EP_LABEL[ep], what, times(a / b) if want >= 1 else pct(a / b), a, b,
+                        verdict(a / b >= want)))
     srv = results.get("servers", [])
 
     def srv_med(name, key):

@@ -241,6 +241,23 @@ def cpu_seconds(pid):
     return total / 1e9
 
 
+def cpu_split(pid):
+    """(user, system) CPU seconds of the process tree under pid so far, in clock ticks' precision
+    (/proc/*/task/*/stat), to tell the kernel's share (syscalls, TCP) from the user's."""
+    tick = os.sysconf("SC_CLK_TCK")
+    user = system = 0
+    for p in tree_pids(pid):
+        try:
+            for task in os.listdir("/proc/%d/task" % p):
+                with open("/proc/%d/task/%s/stat" % (p, task)) as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+                user += int(fields[11])
+                system += int(fields[12])
+        except (FileNotFoundError, ProcessLookupError, ValueError, IndexError):
+            continue
+    return user / tick, system / tick
+
+
 def workers(pid):
     """The processes directly below the master."""
     try:

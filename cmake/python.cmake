@@ -1,0 +1,72 @@
+# The embedded interpreter: wsgihost::python, an interface target for pyglue/.
+#
+# WSGIHOST_STATIC_PYTHON=AUTO (the default) links the interpreter in statically from the
+# distribution's libpython3.X.a when it is installed and no sanitizer is on, the way Debian builds
+# /usr/bin/python3 itself: non-PIC code, a non-PIE executable, its symbols exported so that
+# extension modules (psycopg2, the stdlib's lib-dynload) resolve them from the executable. The
+# shared libpython3.X.so is PIC and calls through the PLT: on Debian 12 the same Django request
+# costs about 10% more CPU through it (bench/results/profile.md). OFF always uses the shared
+# library (the sanitizer builds do: they test the other link).
+set(WSGIHOST_STATIC_PYTHON AUTO CACHE STRING "Link libpython statically: AUTO, ON or OFF")
+set_property(CACHE WSGIHOST_STATIC_PYTHON PROPERTY STRINGS AUTO ON OFF)
+
+# Debian's interpreter, not whatever python3 comes first on PATH (pyenv); -D overrides it.
+set(Python3_EXECUTABLE /usr/bin/python3 CACHE FILEPATH "Python to embed")
+find_package(Python3 3.10 REQUIRED COMPONENTS Interpreter Development.Embed)
+# The interpreter's real path becomes the embedded sys.executable default.
+file(REAL_PATH "${Python3_EXECUTABLE}" WSGIHOST_PYTHON_EXECUTABLE)
+
+# What python3-config would say for a static link: the archive and the libraries its built-in
+# modules need (MODLIBS: zlib, expat, ...), one per line.
+execute_process(
+    COMMAND "${Python3_EXECUTABLE}" -c
+            "import sysconfig as s, os; v = s.get_config_var; \
+print(os.path.join(v('LIBPL') or '', v('LIBRARY') or '')); \
+print(' '.join(filter(None, (v('MODLIBS'), v('LIBS'), v('SYSLIBS')))))"
+    OUTPUT_VARIABLE _wh_py_static
+    RESULT_VARIABLE _wh_py_result
+    OUTPUT_STRIP_TRAILING_WHITESPACE)
+set(_wh_py_archive "")
+set(_wh_py_libs "")
+if(_wh_py_result EQUAL 0)
+    string(REPLACE "\n" ";" _wh_py_static "${_wh_py_static}")
+    list(LENGTH _wh_py_static _wh_py_lines)
+    if(_wh_py_lines EQUAL 2)
+        list(GET _wh_py_static 0 _wh_py_archive)
+        list(GET _wh_py_static 1 _wh_py_libs)
+        separate_arguments(_wh_py_libs UNIX_COMMAND "${_wh_py_libs}")
+        list(REMOVE_DUPLICATES _wh_py_libs)
+    endif()
+endif()
+
+set(_wh_py_static_ok FALSE)
+if(_wh_py_archive MATCHES "\\.a$" AND EXISTS "${_wh_py_archive}")
+    set(_wh_py_static_ok TRUE)
+endif()
+
+if(WSGIHOST_STATIC_PYTHON STREQUAL "ON")
+    if(NOT _wh_py_static_ok)
+        message(FATAL_ERROR "WSGIHOST_STATIC_PYTHON=ON but no static libpython was found "
+                            "(\"${_wh_py_archive}\"): install libpython3-dev, or use AUTO/OFF")
+    endif()
+    set(WSGIHOST_PYTHON_LINK static)
+elseif(WSGIHOST_STATIC_PYTHON STREQUAL "AUTO" AND _wh_py_static_ok AND NOT WSGIHOST_SANITIZE)
+    set(WSGIHOST_PYTHON_LINK static)
+elseif(WSGIHOST_STATIC_PYTHON MATCHES "^(AUTO|OFF)$")
+    set(WSGIHOST_PYTHON_LINK shared)
+else()
+    message(FATAL_ERROR "WSGIHOST_STATIC_PYTHON must be AUTO, ON or OFF, not \"${WSGIHOST_STATIC_PYTHON}\"")
+endif()
+
+add_library(wsgihost_python INTERFACE)
+if(WSGIHOST_PYTHON_LINK STREQUAL "static")
+    message(STATUS "Python: ${Python3_VERSION}, linked statically from ${_wh_py_archive}")
+    target_include_directories(wsgihost_python SYSTEM INTERFACE ${Python3_INCLUDE_DIRS})
+    target_link_libraries(wsgihost_python INTERFACE "${_wh_py_archive}" ${_wh_py_libs} Threads::Threads)
+    # Non-PIC archive: the executables that embed it cannot be position-independent.
+    target_link_options(wsgihost_python INTERFACE -no-pie LINKER:--export-dynamic)
+else()
+    message(STATUS "Python: ${Python3_VERSION}, shared ${Python3_LIBRARIES}")
+    target_link_libraries(wsgihost_python INTERFACE Python3::Python)
+endif()
+add_library(wsgihost::python ALIAS wsgihost_python)
