@@ -159,8 +159,9 @@ def write(results, out_dir, charts=True):
     # --- targets
     L += ["## Targets", "", "| target | measured | |", "|---|---|---|"]
     for ep in ("plain", "list", "api"):
-        for ceil, what in (("ceiling", "the in-process ceiling"),
-                           ("ceiling-so", "the ceiling on libpython.so (informative)")):
+        # wsgihost links the interpreter in statically (as /usr/bin/python3 is), so its ceiling
+        # is the /usr/bin/python3 one; the libpython.so ceiling is uWSGI's
+        for ceil, what in (("ceiling", "the in-process ceiling"),):
             w, c = rps("wsgihost", ep), rps(ceil, ep)
             r = ratio(w, c)
             if r is not None:
@@ -360,8 +361,10 @@ def write(results, out_dir, charts=True):
           "- The in-process ceiling (bench/ceiling.py) calls the Django WSGI callable in a Python "
           "loop on the same core with a prebuilt environ: no socket, no HTTP, no server; run by "
           "Debian's /usr/bin/python3, whose interpreter is linked in statically (non-PIC, LTO). "
-          "\"ceiling on libpython.so\" runs the same loop on the shared libpython3.11.so that every "
-          "embedding server (wsgihost, uWSGI) loads (bench/pyembed.c): the fair ceiling for them. "
+          "\"ceiling on libpython.so\" runs the same loop on the shared libpython3.11.so that uWSGI "
+          "loads (bench/pyembed.c): the fair ceiling for it. wsgihost's default build links the "
+          "interpreter in from libpython3.11.a, non-PIE, as /usr/bin/python3 is built "
+          "(WSGIHOST_STATIC_PYTHON), so its ceiling is the first. "
           "On Debian 12 the same /plain/ request is ~828k instructions through /usr/bin/python3, "
           "~885k through the static libpython3.11.a embedded, ~998k through libpython3.11.so "
           "(callgrind).",

@@ -35,19 +35,38 @@ if(_wh_py_result EQUAL 0)
         list(GET _wh_py_static 0 _wh_py_archive)
         list(GET _wh_py_static 1 _wh_py_libs)
         separate_arguments(_wh_py_libs UNIX_COMMAND "${_wh_py_libs}")
+        # Only -l flags: MODLIBS may name archives of CPython's build tree (3.13's
+        # Modules/_hacl/libHacl_Hash_SHA2.a), which no package ships.
+        list(FILTER _wh_py_libs INCLUDE REGEX "^-l")
         list(REMOVE_DUPLICATES _wh_py_libs)
     endif()
 endif()
 
+# The archive must exist and link: Debian 13's libpython3.13.a leaves the HACL SHA-2 symbols
+# undefined (they live in an archive of the build tree), so AUTO falls back to the shared library
+# there. Py_Initialize pulls in the built-in module table, so every built-in module is linked.
 set(_wh_py_static_ok FALSE)
-if(_wh_py_archive MATCHES "\\.a$" AND EXISTS "${_wh_py_archive}")
-    set(_wh_py_static_ok TRUE)
+if(_wh_py_archive MATCHES "\\.a$" AND EXISTS "${_wh_py_archive}"
+   AND NOT (WSGIHOST_STATIC_PYTHON STREQUAL "AUTO" AND WSGIHOST_SANITIZE))
+    include(CheckCSourceCompiles)
+    set(CMAKE_REQUIRED_INCLUDES ${Python3_INCLUDE_DIRS})
+    set(CMAKE_REQUIRED_LIBRARIES "${_wh_py_archive}" ${_wh_py_libs} Threads::Threads)
+    set(CMAKE_REQUIRED_LINK_OPTIONS -no-pie LINKER:--export-dynamic)
+    set(CMAKE_REQUIRED_QUIET ON)
+    check_c_source_compiles("#include <Python.h>
+int main(void) { Py_Initialize(); return Py_FinalizeEx(); }" WSGIHOST_STATIC_PYTHON_LINKS)
+    unset(CMAKE_REQUIRED_INCLUDES)
+    unset(CMAKE_REQUIRED_LIBRARIES)
+    unset(CMAKE_REQUIRED_LINK_OPTIONS)
+    unset(CMAKE_REQUIRED_QUIET)
+    set(_wh_py_static_ok ${WSGIHOST_STATIC_PYTHON_LINKS})
 endif()
 
 if(WSGIHOST_STATIC_PYTHON STREQUAL "ON")
     if(NOT _wh_py_static_ok)
-        message(FATAL_ERROR "WSGIHOST_STATIC_PYTHON=ON but no static libpython was found "
-                            "(\"${_wh_py_archive}\"): install libpython3-dev, or use AUTO/OFF")
+        message(FATAL_ERROR "WSGIHOST_STATIC_PYTHON=ON but no static libpython links "
+                            "(\"${_wh_py_archive}\"; see CMakeFiles/CMakeError.log): install "
+                            "libpython3-dev, or use AUTO/OFF")
     endif()
     set(WSGIHOST_PYTHON_LINK static)
 elseif(WSGIHOST_STATIC_PYTHON STREQUAL "AUTO" AND _wh_py_static_ok AND NOT WSGIHOST_SANITIZE)
