@@ -3,12 +3,12 @@
  * the interpreter, applies what the file set as wsgihost options and calls the hooks. */
 #include "pyglue/gunicornconf.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "pyglue/compat.h"
+#include "server/errmsg.h"
 #include "server/log.h"
 
 static const char SOURCE[] =
@@ -239,17 +239,6 @@ static PyObject *hooks;   /* {name: function} from the file */
 static PyObject *server;  /* the `server` object hooks get */
 static bool active;
 
-static int errorf(char *err, size_t size, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static int errorf(char *err, size_t size, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, size, fmt, ap);
-    va_end(ap);
-    return -1;
-}
-
 /* _emit(level, text): a hook's log line into wsgihost's error log. */
 static PyObject *emit(PyObject *self, PyObject *args)
 {
@@ -284,11 +273,11 @@ static int apply_options(PyObject *options, wh_config_t *cfg, const char *path, 
         const char *name, *text;
         if (!PyArg_ParseTuple(pair, "ss", &name, &text)) {
             PyErr_Clear();
-            return errorf(err, err_size, "%s: a setting's value cannot be read as text", path);
+            return wh_errorf(err, err_size, "%s: a setting's value cannot be read as text", path);
         }
         char why[512];
         if (wh_config_apply(cfg, name, text, path, why, sizeof(why)) != 0)
-            return errorf(err, err_size, "%s", why);
+            return wh_errorf(err, err_size, "%s", why);
     }
     return 0;
 }
@@ -297,7 +286,7 @@ int wh_gconf_load(const char *path, const wh_py_options_t *boot, wh_config_t *cf
                   size_t err_size)
 {
     if (wh_py_boot(boot) != 0)
-        return errorf(err, err_size, "cannot start Python to read %s", path);
+        return wh_errorf(err, err_size, "cannot start Python to read %s", path);
     code_ns = PyDict_New();
     PyObject *result = NULL, *fn_emit = NULL, *log = NULL;
     if (code_ns == NULL || PyDict_SetItemString(code_ns, "__builtins__", PyEval_GetBuiltins()) < 0)
@@ -310,10 +299,10 @@ int wh_gconf_load(const char *path, const wh_py_options_t *boot, wh_config_t *cf
     result = load ? PyObject_CallFunction(load, "s", path) : NULL;
     if (result == NULL) {
         PyErr_Print();
-        return errorf(err, err_size,
-                      "cannot read the configuration file %s (see the traceback "
-                      "above)",
-                      path);
+        return wh_errorf(err, err_size,
+                         "cannot read the configuration file %s (see the traceback "
+                         "above)",
+                         path);
     }
     PyObject *options, *raw_env, *warnings, *found_hooks;
     if (!PyArg_ParseTuple(result, "O!O!O!O!", &PyList_Type, &options, &PyList_Type, &raw_env,
@@ -345,7 +334,7 @@ int wh_gconf_load(const char *path, const wh_py_options_t *boot, wh_config_t *cf
 py_fail:
     PyErr_Print();
     Py_XDECREF(result);
-    return errorf(err, err_size, "cannot read the configuration file %s", path);
+    return wh_errorf(err, err_size, "cannot read the configuration file %s", path);
 }
 
 bool wh_gconf_active(void)

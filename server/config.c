@@ -3,11 +3,11 @@
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "server/accesslog.h"
+#include "server/errmsg.h"
 #include "server/forwarded.h"
 #include "server/log.h"
 
@@ -206,17 +206,6 @@ void wh_config_free(wh_config_t *cfg)
     cfg->owned_count = 0;
 }
 
-static int errorf(char *err, size_t size, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static int errorf(char *err, size_t size, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, size, fmt, ap);
-    va_end(ap);
-    return -1;
-}
-
 static char *keep(wh_config_t *cfg, char *s)
 {
     if (s == NULL || cfg->owned_count == sizeof(cfg->owned) / sizeof(cfg->owned[0])) {
@@ -300,7 +289,7 @@ static int set_option(wh_config_t *cfg, stage_t *stage, const option_t *o, const
             stage->list_set[idx] = true;
         }
         if (*count == max)
-            return errorf(err, err_size, "too many --%s values (at most %zu)", o->name, max);
+            return wh_errorf(err, err_size, "too many --%s values (at most %zu)", o->name, max);
         list[(*count)++] = value;
         return 0;
     }
@@ -312,12 +301,12 @@ static int set_option(wh_config_t *cfg, stage_t *stage, const option_t *o, const
         }
         char *copy = keep(cfg, strdup(value));
         if (copy == NULL)
-            return errorf(err, err_size, "out of memory");
+            return wh_errorf(err, err_size, "out of memory");
         for (char *save = NULL, *dir = strtok_r(copy, ",", &save); dir;
              dir = strtok_r(NULL, ",", &save)) {
             if (cfg->pythonpath_count == WH_CONFIG_MAX_PYTHONPATH)
-                return errorf(err, err_size, "too many --pythonpath entries (at most %d)",
-                              WH_CONFIG_MAX_PYTHONPATH);
+                return wh_errorf(err, err_size, "too many --pythonpath entries (at most %d)",
+                                 WH_CONFIG_MAX_PYTHONPATH);
             cfg->pythonpath[cfg->pythonpath_count++] = dir;
         }
         return 0;
@@ -327,10 +316,10 @@ static int set_option(wh_config_t *cfg, stage_t *stage, const option_t *o, const
         errno = 0;
         long n = strtol(value, &end, 10);
         if (errno || end == value || *end != '\0' || n < o->min || n > INT32_MAX)
-            return errorf(err, err_size,
-                          "invalid value '%s' for --%s (from %s): expected a whole "
-                          "number of at least %ld",
-                          value, o->name, source, o->min);
+            return wh_errorf(err, err_size,
+                             "invalid value '%s' for --%s (from %s): expected a whole "
+                             "number of at least %ld",
+                             value, o->name, source, o->min);
         if (o->offset == OFF(threads) || o->offset == OFF(backlog) || o->offset == OFF(workers))
             *(int *)base = (int)n;
         else
@@ -339,10 +328,10 @@ static int set_option(wh_config_t *cfg, stage_t *stage, const option_t *o, const
     }
     case OPT_SIZE:
         if (parse_size(value, (uint64_t *)base) != 0)
-            return errorf(err, err_size,
-                          "invalid value '%s' for --%s (from %s): expected bytes, "
-                          "optionally with K, M or G",
-                          value, o->name, source);
+            return wh_errorf(err, err_size,
+                             "invalid value '%s' for --%s (from %s): expected bytes, "
+                             "optionally with K, M or G",
+                             value, o->name, source);
         return 0;
     case OPT_FLAG_SECONDS:
         if (value == NULL) {
@@ -355,8 +344,9 @@ static int set_option(wh_config_t *cfg, stage_t *stage, const option_t *o, const
         errno = 0;
         double s = strtod(value, &end);
         if (errno || end == value || *end != '\0' || !isfinite(s) || s < 0)
-            return errorf(err, err_size, "invalid value '%s' for --%s (from %s): expected seconds",
-                          value, o->name, source);
+            return wh_errorf(err, err_size,
+                             "invalid value '%s' for --%s (from %s): expected seconds", value,
+                             o->name, source);
         *(double *)base = s;
         return 0;
     }
@@ -377,10 +367,10 @@ static int parse_words(wh_config_t *cfg, int count, char **words, const char *so
         const char *word = words[i];
         if (options_done || word[0] != '-' || word[1] == '\0') {
             if (positional_seen)
-                return errorf(err, err_size,
-                              "unexpected argument '%s' (from %s): give one "
-                              "application",
-                              word, source);
+                return wh_errorf(err, err_size,
+                                 "unexpected argument '%s' (from %s): give one "
+                                 "application",
+                                 word, source);
             positional_seen = true;
             cfg->app = word;
             continue;
@@ -394,12 +384,12 @@ static int parse_words(wh_config_t *cfg, int count, char **words, const char *so
         size_t name_len = eq ? (size_t)(eq - name) : strlen(name);
         const option_t *o = find_option(name, name_len);
         if (o == NULL)
-            return errorf(err, err_size, "unknown option '%s' (from %s); see wsgihost --help", word,
-                          source);
+            return wh_errorf(err, err_size, "unknown option '%s' (from %s); see wsgihost --help",
+                             word, source);
         const char *value = NULL;
         if (o->type == OPT_FLAG) {
             if (eq)
-                return errorf(err, err_size, "--%s takes no value", o->name);
+                return wh_errorf(err, err_size, "--%s takes no value", o->name);
         } else if (o->type == OPT_FLAG_SECONDS) {
             value = eq ? eq + 1 : NULL; /* never takes the next word */
         } else if (eq) {
@@ -407,7 +397,7 @@ static int parse_words(wh_config_t *cfg, int count, char **words, const char *so
         } else if (i + 1 < count) {
             value = words[++i];
         } else {
-            return errorf(err, err_size, "--%s needs a value (%s)", o->name, o->metavar);
+            return wh_errorf(err, err_size, "--%s needs a value (%s)", o->name, o->metavar);
         }
         if (set_option(cfg, &stage, o, value, source, err, err_size) != 0)
             return -1;
@@ -439,7 +429,7 @@ static int split_words(wh_config_t *cfg, const char *text, char **words, int max
 {
     char *copy = keep(cfg, strdup(text));
     if (copy == NULL)
-        return errorf(err, err_size, "out of memory");
+        return wh_errorf(err, err_size, "out of memory");
     *count = 0;
     char *r = copy, *w = copy;
     while (*r) {
@@ -448,7 +438,7 @@ static int split_words(wh_config_t *cfg, const char *text, char **words, int max
         if (!*r)
             break;
         if (*count == max)
-            return errorf(err, err_size, "WSGIHOST_CMD_ARGS has too many words");
+            return wh_errorf(err, err_size, "WSGIHOST_CMD_ARGS has too many words");
         words[(*count)++] = w;
         char quote = 0;
         while (*r && (quote || !isspace((unsigned char)*r))) {
@@ -462,7 +452,7 @@ static int split_words(wh_config_t *cfg, const char *text, char **words, int max
             r++;
         }
         if (quote)
-            return errorf(err, err_size, "WSGIHOST_CMD_ARGS has an unclosed quote");
+            return wh_errorf(err, err_size, "WSGIHOST_CMD_ARGS has an unclosed quote");
         if (*r)
             r++;
         *w++ = '\0';
@@ -498,21 +488,21 @@ static int validate_ops(const wh_config_t *cfg, char *err, size_t err_size)
                  {"proxy-allow-from", cfg->proxy_allow_from}};
     for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++) {
         if (lists[i].value && wh_cidr_list_parse(&list, lists[i].value, why, sizeof(why)) != 0)
-            return errorf(err, err_size, "invalid --%s: %s", lists[i].name, why);
+            return wh_errorf(err, err_size, "invalid --%s: %s", lists[i].name, why);
     }
     wh_realip_header_t which;
     if (wh_realip_header_parse(cfg->real_ip_header, &which) != 0)
-        return errorf(err, err_size,
-                      "invalid --real-ip-header '%s': use X-Forwarded-For or Forwarded",
-                      cfg->real_ip_header);
+        return wh_errorf(err, err_size,
+                         "invalid --real-ip-header '%s': use X-Forwarded-For or Forwarded",
+                         cfg->real_ip_header);
     wh_accesslog_t *compiled = wh_accesslog_new(cfg->access_logformat, false, why, sizeof(why));
     if (compiled == NULL)
-        return errorf(err, err_size, "invalid --access-logformat: %s", why);
+        return wh_errorf(err, err_size, "invalid --access-logformat: %s", why);
     wh_accesslog_free(compiled);
     if (cfg->log_format && strcmp(cfg->log_format, "text") != 0 &&
         strcmp(cfg->log_format, "json") != 0)
-        return errorf(err, err_size, "invalid --log-format '%s': use text or json",
-                      cfg->log_format);
+        return wh_errorf(err, err_size, "invalid --log-format '%s': use text or json",
+                         cfg->log_format);
     return 0;
 }
 
@@ -521,16 +511,16 @@ int wh_config_apply(wh_config_t *cfg, const char *name, const char *value, const
 {
     const option_t *o = find_option(name, strlen(name));
     if (o == NULL)
-        return errorf(err, err_size, "unknown setting '%s' (from %s)", name, source);
+        return wh_errorf(err, err_size, "unknown setting '%s' (from %s)", name, source);
     if (o->type == OPT_FLAG) {
         if (parse_flag(value, (bool *)((char *)cfg + o->offset)) != 0)
-            return errorf(err, err_size, "invalid value '%s' for %s (from %s): use 1 or 0", value,
-                          name, source);
+            return wh_errorf(err, err_size, "invalid value '%s' for %s (from %s): use 1 or 0",
+                             value, name, source);
         return 0;
     }
     char *copy = keep(cfg, strdup(value));
     if (copy == NULL)
-        return errorf(err, err_size, "out of memory");
+        return wh_errorf(err, err_size, "out of memory");
     /* Every list counts as already set in this stage: values add up. */
     stage_t stage;
     memset(&stage, 1, sizeof(stage));
@@ -550,9 +540,9 @@ int wh_config_load(wh_config_t *cfg, int argc, char **argv, char **envp, char *e
         const char *value = env_get(envp, name);
         if (value && o->type == OPT_FLAG) {
             if (parse_flag(value, (bool *)((char *)cfg + o->offset)) != 0)
-                return errorf(err, err_size,
-                              "invalid value '%s' for %s: use 1, true, yes, 0, false or no", value,
-                              name);
+                return wh_errorf(err, err_size,
+                                 "invalid value '%s' for %s: use 1, true, yes, 0, false or no",
+                                 value, name);
             continue;
         }
         if (value && set_option(cfg, &env_stage, o, value, name, err, err_size) != 0)
@@ -575,7 +565,7 @@ int wh_config_load(wh_config_t *cfg, int argc, char **argv, char **envp, char *e
         if (port && *port) {
             char *bind = keep(cfg, malloc(strlen(port) + sizeof("0.0.0.0:")));
             if (bind == NULL)
-                return errorf(err, err_size, "out of memory");
+                return wh_errorf(err, err_size, "out of memory");
             sprintf(bind, "0.0.0.0:%s", port);
             cfg->binds[cfg->bind_count++] = bind;
         } else {
@@ -591,15 +581,15 @@ int wh_config_load(wh_config_t *cfg, int argc, char **argv, char **envp, char *e
     if (validate_ops(cfg, err, err_size) != 0)
         return -1;
     if (wh_log_level_parse(cfg->log_level) < 0)
-        return errorf(err, err_size,
-                      "invalid --log-level '%s': use debug, info, warning, error or "
-                      "critical",
-                      cfg->log_level);
+        return wh_errorf(err, err_size,
+                         "invalid --log-level '%s': use debug, info, warning, error or "
+                         "critical",
+                         cfg->log_level);
     if (!cfg->help && !cfg->version && !cfg->app_optional &&
         (cfg->app == NULL || *cfg->app == '\0'))
-        return errorf(err, err_size,
-                      "no application given: wsgihost --app MODULE[:CALLABLE] "
-                      "(for example wsgihost recipes.wsgi)");
+        return wh_errorf(err, err_size,
+                         "no application given: wsgihost --app MODULE[:CALLABLE] "
+                         "(for example wsgihost recipes.wsgi)");
     return 0;
 }
 

@@ -4,12 +4,12 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <netinet/in.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include "server/errmsg.h"
 #include "server/response.h"
 
 /* Longest address text we look at: a full IPv6 address with an embedded IPv4 one. */
@@ -64,17 +64,6 @@ void wh_ipaddr_from_sockaddr(const struct sockaddr *sa, wh_ipaddr_t *out)
 
 /* ---- lists ------------------------------------------------------------------------------- */
 
-static int errorf(char *err, size_t size, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static int errorf(char *err, size_t size, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, size, fmt, ap);
-    va_end(ap);
-    return -1;
-}
-
 static bool is_separator(char c)
 {
     return c == ',' || c == ' ' || c == '\t' || c == '\n' || c == '\r';
@@ -95,33 +84,33 @@ static int parse_entry(wh_cidr_list_t *list, const char *s, size_t len, char *er
         return 0;
     }
     if (list->count == WH_CIDR_MAX)
-        return errorf(err, err_size, "too many addresses (at most %d)", WH_CIDR_MAX);
+        return wh_errorf(err, err_size, "too many addresses (at most %d)", WH_CIDR_MAX);
     const char *slash = memchr(s, '/', len);
     size_t addr_len = slash ? (size_t)(slash - s) : len;
     wh_cidr_t *net = &list->nets[list->count];
     if (wh_ipaddr_parse(s, addr_len, &net->net) != 0)
-        return errorf(err, err_size, "'%.*s' is not an IP address or CIDR", (int)len, s);
+        return wh_errorf(err, err_size, "'%.*s' is not an IP address or CIDR", (int)len, s);
     unsigned max = net->net.family == 4 ? 32 : 128;
     unsigned prefix = max;
     if (slash) {
         const char *p = slash + 1, *end = s + len;
         if (p == end || end - p > 3)
-            return errorf(err, err_size, "bad prefix length in '%.*s'", (int)len, s);
+            return wh_errorf(err, err_size, "bad prefix length in '%.*s'", (int)len, s);
         prefix = 0;
         for (; p < end; p++) {
             if (!isdigit((unsigned char)*p))
-                return errorf(err, err_size, "bad prefix length in '%.*s'", (int)len, s);
+                return wh_errorf(err, err_size, "bad prefix length in '%.*s'", (int)len, s);
             prefix = prefix * 10 + (unsigned)(*p - '0');
         }
         /* ::ffff:10.0.0.0/104 was stored as IPv4: its prefix counts from the mapped part. */
         bool mapped = net->net.family == 4 && memchr(s, ':', addr_len) != NULL;
         if (mapped) {
             if (prefix < 96 || prefix > 128)
-                return errorf(err, err_size, "bad prefix length in '%.*s'", (int)len, s);
+                return wh_errorf(err, err_size, "bad prefix length in '%.*s'", (int)len, s);
             prefix -= 96;
         } else if (prefix > max) {
-            return errorf(err, err_size, "prefix /%u is too long for '%.*s'", prefix, (int)addr_len,
-                          s);
+            return wh_errorf(err, err_size, "prefix /%u is too long for '%.*s'", prefix,
+                             (int)addr_len, s);
         }
     }
     net->prefix = (uint8_t)prefix;

@@ -308,6 +308,11 @@ static int split_target(wh_http1_t *p, uint32_t *path_off, uint32_t *path_len, u
             i++;
         if (i == 0 || i + 2 >= n || t[i] != ':' || t[i + 1] != '/' || t[i + 2] != '/')
             return fail(p, 400, "malformed request target");
+        /* §3.2.2: we are an origin server for http and https only, never a proxy for another
+         * scheme, whose path would name something else. */
+        wh_str_t scheme = {t, i};
+        if (!wh_name_equals(scheme, "http") && !wh_name_equals(scheme, "https"))
+            return fail(p, 400, "request target scheme is not http or https");
         size_t auth = i + 3, end = auth;
         while (end < n && t[end] != '/' && t[end] != '?' && t[end] != '#')
             end++;
@@ -345,6 +350,10 @@ static int split_target(wh_http1_t *p, uint32_t *path_off, uint32_t *path_len, u
         long decoded = wh_percent_decode(dst, raw_len);
         if (decoded < 0)
             return fail(p, 400, "malformed percent-encoding in the path");
+        /* A raw NUL never gets here (scan_head), but %00 would put one in PATH_INFO, where C
+         * code cuts the path short and Python's os functions raise: refused, as nginx does. */
+        if (memchr(dst, '\0', (size_t)decoded) != NULL)
+            return fail(p, 400, "NUL byte (%00) in the path");
         *path_len = (uint32_t)decoded;
     }
     p->strings.len += *path_len;

@@ -27,7 +27,7 @@ typedef struct {
 typedef struct wh_request {
     wh_str_t method;  /* "GET", "POST", ... */
     wh_str_t target;  /* the raw request-target, as sent (RAW_URI) */
-    wh_str_t path;    /* the target's path, percent-decoded (PATH_INFO bytes) */
+    wh_str_t path;    /* the target's path, percent-decoded (PATH_INFO bytes); no NUL */
     wh_str_t query;   /* the raw query, without '?' (QUERY_STRING) */
     wh_str_t version; /* "HTTP/1.1" or "HTTP/1.0" (SERVER_PROTOCOL) */
 

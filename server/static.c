@@ -4,12 +4,12 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "server/errmsg.h"
 #include "server/exchange_loop.h"
 #include "server/log.h"
 #include "server/mime.h"
@@ -45,17 +45,6 @@ struct wh_static {
     char cache_control[VALUE_MAX];
     char rel[WH_STATIC_PATH_MAX + sizeof("/index.html")]; /* scratch for one request */
 };
-
-static int errorf(char *err, size_t size, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static int errorf(char *err, size_t size, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, size, fmt, ap);
-    va_end(ap);
-    return -1;
-}
 
 wh_static_t *wh_static_new(const wh_static_options_t *opts)
 {
@@ -98,7 +87,8 @@ int wh_static_mount(wh_static_t *s, const char *prefix, const char *root, bool m
                     size_t err_size)
 {
     if (s->mount_count == WH_STATIC_MAX_MOUNTS)
-        return errorf(err, err_size, "too many static mounts (at most %d)", WH_STATIC_MAX_MOUNTS);
+        return wh_errorf(err, err_size, "too many static mounts (at most %d)",
+                         WH_STATIC_MAX_MOUNTS);
     mount_t *m = &s->mounts[s->mount_count];
     size_t plen = strlen(prefix);
     while (plen > 0 && prefix[0] == '/') { /* written back with exactly one slash each side */
@@ -108,7 +98,7 @@ int wh_static_mount(wh_static_t *s, const char *prefix, const char *root, bool m
     while (plen > 0 && prefix[plen - 1] == '/')
         plen--;
     if (plen + 3 > sizeof(m->prefix))
-        return errorf(err, err_size, "static prefix too long");
+        return wh_errorf(err, err_size, "static prefix too long");
     m->prefix[0] = '/';
     memcpy(m->prefix + 1, prefix, plen);
     m->prefix_len = plen ? plen + 2 : 1;
@@ -116,12 +106,12 @@ int wh_static_mount(wh_static_t *s, const char *prefix, const char *root, bool m
     m->prefix[m->prefix_len] = '\0';
     m->root_fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (m->root_fd < 0)
-        return errorf(err, err_size, "cannot serve static files from %s: %s", root,
-                      strerror(errno));
+        return wh_errorf(err, err_size, "cannot serve static files from %s: %s", root,
+                         strerror(errno));
     m->root = strdup(root);
     if (m->root == NULL) {
         close(m->root_fd);
-        return errorf(err, err_size, "out of memory");
+        return wh_errorf(err, err_size, "out of memory");
     }
     m->media = media;
     m->manifest = (wh_manifest_t){NULL, 0};
@@ -150,11 +140,11 @@ int wh_static_mount_spec(wh_static_t *s, const char *spec, char *err, size_t err
 {
     const char *eq = strchr(spec, '=');
     if (eq == NULL || eq == spec || eq[1] == '\0' || spec[0] != '/')
-        return errorf(err, err_size, "invalid --static '%s': expected /PREFIX/=DIR", spec);
+        return wh_errorf(err, err_size, "invalid --static '%s': expected /PREFIX/=DIR", spec);
     char prefix[PREFIX_MAX];
     size_t len = (size_t)(eq - spec);
     if (len >= sizeof(prefix))
-        return errorf(err, err_size, "invalid --static '%s': prefix too long", spec);
+        return wh_errorf(err, err_size, "invalid --static '%s': prefix too long", spec);
     memcpy(prefix, spec, len);
     prefix[len] = '\0';
     return wh_static_mount(s, prefix, eq + 1, false, err, err_size);

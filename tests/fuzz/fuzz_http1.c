@@ -8,14 +8,15 @@
  * are spooled to a file past a few bytes, so every limit and the spooling run.
  *
  * Checked on every request handed on: its strings are in bounds (every byte is read), the
- * method and header names are tokens, no name contains '_', values carry no CR/LF/NUL and no
- * surrounding whitespace, one Host (exactly one in HTTP/1.1), no Transfer-Encoding left when the
- * body was de-chunked, Content-Length with Transfer-Encoding never, a Content-Length body equal
- * to the bytes that ended the request, the limits kept, spooled only past body_memory_max and
- * then a file of exactly body_len bytes. Checked of the parser: MORE and HEAD consume all they
- * were given, an error has one of the statuses the server may send, no descriptor is left open.
- * And the outcome must not depend on how the bytes were cut: any cut gives the same requests
- * and the same ending as a single read. */
+ * method and header names are tokens, the decoded path holds no NUL, an absolute-form target is
+ * http or https, no name contains '_', values carry no CR/LF/NUL and no surrounding whitespace,
+ * one Host (exactly one in HTTP/1.1), no Transfer-Encoding left when the body was de-chunked,
+ * Content-Length with Transfer-Encoding never, a Content-Length body equal to the bytes that
+ * ended the request, the limits kept, spooled only past body_memory_max and then a file of
+ * exactly body_len bytes. Checked of the parser: MORE and HEAD consume all they were given, an
+ * error has one of the statuses the server may send, no descriptor is left open. And the
+ * outcome must not depend on how the bytes were cut: any cut gives the same requests and the
+ * same ending as a single read. */
 #include <fcntl.h>
 #include <stdbool.h>
 #include <string.h>
@@ -121,6 +122,16 @@ static bool str_equals(wh_str_t a, const char *lit)
     return a.len == strlen(lit) && memcmp(a.ptr, lit, a.len) == 0;
 }
 
+/* "http://" or "https://", any case, starts the target. */
+static bool scheme_is_http(wh_str_t target)
+{
+    const char *colon = memchr(target.ptr, ':', target.len);
+    if (colon == NULL)
+        return false;
+    wh_str_t scheme = {target.ptr, (size_t)(colon - target.ptr)};
+    return wh_name_equals(scheme, "http") || wh_name_equals(scheme, "https");
+}
+
 /* Checks one request and records it. `end` is the stream offset just past it. */
 static void check_request(const ctx_t *cx, trace_t *t, const wh_request_t *req, size_t end,
                           int minor, bool keep_alive, bool upgrade)
@@ -135,6 +146,10 @@ static void check_request(const ctx_t *cx, trace_t *t, const wh_request_t *req, 
     FUZZ_CHECK(!has_byte(req->target, " \r\n\0\t", 5), "target %.*s", (int)req->target.len,
                req->target.ptr);
     FUZZ_CHECK(req->path.len > 0, "empty path");
+    FUZZ_CHECK(!memchr(req->path.ptr, '\0', req->path.len), "NUL in the decoded path");
+    if (req->target.ptr[0] != '/' && req->target.ptr[0] != '*') /* absolute-form */
+        FUZZ_CHECK(scheme_is_http(req->target), "absolute-form scheme %.*s", (int)req->target.len,
+                   req->target.ptr);
     FUZZ_CHECK(!memchr(req->query.ptr ? req->query.ptr : "", '#', req->query.len), "# in query");
     FUZZ_CHECK(str_equals(req->version, minor ? "HTTP/1.1" : "HTTP/1.0"), "version");
     if (lim->max_request_line)

@@ -74,6 +74,15 @@ BAD_REQUESTS = {
     "target-relative": (b"GET a/b HTTP/1.1\r\nHost: test\r\n\r\n", 400),
     "target-asterisk-not-options": (b"GET * HTTP/1.1\r\nHost: test\r\n\r\n", 400),
     "bad-percent-escape": (b"GET /a%zz HTTP/1.1\r\nHost: test\r\n\r\n", 400),
+    # %00 would be a NUL in PATH_INFO, which C code cuts short and os functions refuse (nginx: 400)
+    "percent-nul-in-path": (b"GET /a%00b/c HTTP/1.1\r\nHost: test\r\n\r\n", 400),
+    "percent-nul-end-of-path": (b"GET /a/%00?x=1 HTTP/1.1\r\nHost: test\r\n\r\n", 400),
+    "percent-nul-in-absolute-form": (b"GET http://test/%00.css HTTP/1.1\r\nHost: test\r\n\r\n", 400),
+    # absolute-form with a scheme we are no origin server for (RFC 9112 3.2.2)
+    "scheme-misspelt": (b"GET htp://a/ HTTP/1.1\r\nHost: a\r\n\r\n", 400),
+    "scheme-ftp": (b"GET ftp://test/a HTTP/1.1\r\nHost: test\r\n\r\n", 400),
+    "scheme-http-prefix": (b"GET httpx://test/a HTTP/1.1\r\nHost: test\r\n\r\n", 400),
+    "scheme-ws": (b"GET ws://test/a HTTP/1.1\r\nHost: test\r\n\r\n", 400),
 }
 
 
@@ -95,6 +104,30 @@ def test_bad_request_is_refused_and_closed(server, name):
     assert after["stats"].get("calls", 0) == before["stats"].get("calls", 0), (
         "a refused request reached the app\n" + ctx)
     assert "/smuggled" not in after["paths"], "the smuggled request reached the app\n" + ctx
+
+
+def test_percent_nul_in_query_reaches_app(server):
+    """Only the path is decoded by the server; the query string is passed on as sent."""
+    with server.conn() as c:
+        resp = c.request("GET", "/nul-query?x=%00")
+    seen = resp.json()
+    assert resp.status == 200 and seen["path_info"] == "/nul-query", seen
+    assert seen["query_string"] == "x=%00", seen
+
+
+def test_escaped_percent_before_00_is_not_nul(server):
+    with server.conn() as c:
+        resp = c.request("GET", "/a%2500")
+    assert resp.status == 200 and resp.json()["path_info"] == "/a%00", resp
+
+
+@pytest.mark.parametrize("scheme", ["http", "HTTP", "https", "HtTpS"])
+def test_absolute_form_http_schemes_in_any_case(server, scheme):
+    with server.conn() as c:
+        resp = c.request("GET", "%s://test/abs-%s?q=1" % (scheme, scheme))
+    seen = resp.json()
+    assert resp.status == 200 and seen["path_info"] == "/abs-" + scheme, seen
+    assert seen["query_string"] == "q=1", seen
 
 
 def test_smuggling_cl_te_desync_never_reaches_app(server):

@@ -280,6 +280,45 @@ static void test_rejects_bad_percent(void **state)
     assert_rejects(state, "GET /a%zz HTTP/1.1\r\nHost: h\r\n\r\n", 400);
 }
 
+static void test_rejects_percent_nul_in_path(void **state)
+{
+    assert_rejects(state, "GET /a%00b HTTP/1.1\r\nHost: h\r\n\r\n", 400);
+}
+
+static void test_rejects_percent_nul_in_absolute_path(void **state)
+{
+    assert_rejects(state, "GET http://h/a/%00 HTTP/1.1\r\nHost: h\r\n\r\n", 400);
+}
+
+static void test_percent_nul_in_query_is_passed_raw(void **state)
+{
+    fixture_t *f = *state;
+    assert_int_equal(feed_str(f, "GET /a?x=%00 HTTP/1.1\r\nHost: h\r\n\r\n"), WH_HTTP1_REQUEST);
+    take(f);
+    assert_str(f->req.path, "/a");
+    assert_str(f->req.query, "x=%00");
+}
+
+static void test_rejects_other_scheme(void **state)
+{
+    assert_rejects(state, "GET htp://a/ HTTP/1.1\r\nHost: a\r\n\r\n", 400);
+}
+
+static void test_rejects_ftp_scheme(void **state)
+{
+    assert_rejects(state, "GET ftp://a/x HTTP/1.1\r\nHost: a\r\n\r\n", 400);
+}
+
+static void test_scheme_is_case_insensitive(void **state)
+{
+    fixture_t *f = *state;
+    assert_int_equal(feed_str(f, "GET HTTPS://a.example/x HTTP/1.1\r\nHost: b\r\n\r\n"),
+                     WH_HTTP1_REQUEST);
+    take(f);
+    assert_str(f->req.path, "/x");
+    assert_str(wh_request_header(&f->req, "host")->value, "a.example");
+}
+
 static void test_rejects_asterisk_for_get(void **state)
 {
     assert_rejects(state, "GET * HTTP/1.1\r\nHost: h\r\n\r\n", 400);
@@ -381,6 +420,12 @@ int main(void)
         T(test_rejects_chunked_not_last),
         T(test_rejects_version),
         T(test_rejects_bad_percent),
+        T(test_rejects_percent_nul_in_path),
+        T(test_rejects_percent_nul_in_absolute_path),
+        T(test_percent_nul_in_query_is_passed_raw),
+        T(test_rejects_other_scheme),
+        T(test_rejects_ftp_scheme),
+        T(test_scheme_is_case_insensitive),
         T(test_rejects_asterisk_for_get),
         T(test_limit_request_line),
         T(test_limit_field_count),

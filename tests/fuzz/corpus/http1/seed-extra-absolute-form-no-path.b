@@ -1,3 +1,3 @@
-ºGET http://example.com HTTP/1.1
+ÁGET http://example.com HTTP/1.1
 Host: example.com
 

@@ -1,3 +1,3 @@
-»GET http://u@example.com/ HTTP/1.1
+ÂGET http://u@example.com/ HTTP/1.1
 Host: example.com
 

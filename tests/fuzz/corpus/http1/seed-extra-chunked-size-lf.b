@@ -1,4 +1,4 @@
-ËPOST /p HTTP/1.1
+ÔPOST /p HTTP/1.1
 Host: test
 Transfer-Encoding: chunked
 

@@ -1,4 +1,4 @@
-ÂPOST /p HTTP/1.1
+ÓPOST /p HTTP/1.1
 Host: test
 Content-Length: 18446744073709551615
 

@@ -1,4 +1,4 @@
-ﬂPOST /p HTTP/1.1
+ËPOST /p HTTP/1.1
 Host: test
 Content-Length: 5, 5
 

@@ -1,4 +1,4 @@
-ÊGET /p HTTP/1.1
+ÔGET /p HTTP/1.1
 Host: test
 Content-Length: 4
 

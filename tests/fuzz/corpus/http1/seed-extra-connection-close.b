@@ -1,4 +1,4 @@
-ñGET /a HTTP/1.1
+úGET /a HTTP/1.1
 Host: test
 Connection: close
 

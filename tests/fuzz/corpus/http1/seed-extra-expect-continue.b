@@ -1,4 +1,4 @@
-ÏPOST /p HTTP/1.1
+ıPOST /p HTTP/1.1
 Host: test
 Expect: 100-continue
 Content-Length: 4

@@ -1,4 +1,4 @@
-íPOST /p HTTP/1.1
+öPOST /p HTTP/1.1
 Host: test
 Expect: 200-ok
 Content-Length: 4

@@ -1,4 +1,4 @@
-¶GET /a HTTP/1.0
+½GET /a HTTP/1.0
 Connection: keep-alive
 
 GET /b HTTP/1.0

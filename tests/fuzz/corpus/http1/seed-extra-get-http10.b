@@ -1,2 +1,2 @@
-µGET /a HTTP/1.0
+¼GET /a HTTP/1.0
 

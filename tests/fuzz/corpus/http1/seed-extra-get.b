@@ -1,3 +1,3 @@
-³GET / HTTP/1.1
+ºGET / HTTP/1.1
 Host: test
 

@@ -1,3 +1,3 @@
-·HEAD /a HTTP/1.1
+¾HEAD /a HTTP/1.1
 Host: test
 

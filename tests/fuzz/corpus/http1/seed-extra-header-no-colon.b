@@ -1,4 +1,5 @@
-ÿGET / HTTP/1.1
+
+GET / HTTP/1.1
 Host: test
 NoColon
 

@@ -1,3 +1,3 @@
-½GET / HTTP/1.1
+ÆGET / HTTP/1.1
 Host:
 

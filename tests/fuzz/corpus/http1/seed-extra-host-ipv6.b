@@ -1,3 +1,3 @@
-¼GET / HTTP/1.1
+ÅGET / HTTP/1.1
 Host: [::1]:8000
 

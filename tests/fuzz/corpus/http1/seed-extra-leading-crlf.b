@@ -1,4 +1,4 @@
-ê
+ó
 
 GET / HTTP/1.1
 Host: test

@@ -1,4 +1,4 @@
-ë
+ô
 GET / HTTP/1.1
 Host: test
 

@@ -1,4 +1,4 @@
-ôGET / HTTP/1.1
+ýGET / HTTP/1.1
 Host: test
 X-0: v
 X-1: v

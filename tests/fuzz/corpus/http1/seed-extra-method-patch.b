@@ -1,4 +1,4 @@
-ûPATCH /p HTTP/1.1
+PATCH /p HTTP/1.1
 Host: test
 Content-Length: 1
 

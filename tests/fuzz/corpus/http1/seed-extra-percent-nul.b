@@ -1,3 +1,3 @@
-õGET /a%00b HTTP/1.1
+þGET /a%00b HTTP/1.1
 Host: test
 

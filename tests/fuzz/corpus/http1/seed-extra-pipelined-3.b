@@ -1,4 +1,4 @@
-ËGET /1 HTTP/1.1
+ÒGET /1 HTTP/1.1
 Host: test
 
 POST /2 HTTP/1.1

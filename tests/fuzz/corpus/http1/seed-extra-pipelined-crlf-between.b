@@ -1,4 +1,4 @@
-ÈGET /1 HTTP/1.1
+ÚGET /1 HTTP/1.1
 Host: test
 
 

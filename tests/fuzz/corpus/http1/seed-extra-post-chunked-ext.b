@@ -1,4 +1,4 @@
-ÅPOST /p HTTP/1.1
+ÎPOST /p HTTP/1.1
 Host: test
 Transfer-Encoding: chunked
 

@@ -1,4 +1,4 @@
-ÄPOST /p HTTP/1.1
+ÍPOST /p HTTP/1.1
 Host: test
 Transfer-Encoding: chunked
 

@@ -1,4 +1,4 @@
-ÆPOST /p HTTP/1.1
+ÏPOST /p HTTP/1.1
 Host: test
 Transfer-Encoding: chunked
 

@@ -1,4 +1,4 @@
-ÃPOST /p HTTP/1.1
+ÌPOST /p HTTP/1.1
 Host: test
 Transfer-Encoding: chunked
 

@@ -1,4 +1,4 @@
-ÁPOST /p HTTP/1.1
+ÊPOST /p HTTP/1.1
 Host: test
 Content-Length: 0
 

@@ -1,4 +1,4 @@
-ÀPOST /p HTTP/1.1
+ÉPOST /p HTTP/1.1
 Host: test
 Content-Length: 5
 

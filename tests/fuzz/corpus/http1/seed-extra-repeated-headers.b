@@ -1,4 +1,4 @@
-¿GET / HTTP/1.1
+ÈGET / HTTP/1.1
 Host: test
 Accept: a
 Accept: b

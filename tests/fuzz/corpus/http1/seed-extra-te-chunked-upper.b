@@ -1,4 +1,4 @@
-ÑPOST /p HTTP/1.1
+ÚPOST /p HTTP/1.1
 Host: test
 Transfer-Encoding: CHUNKED
 

@@ -1,4 +1,4 @@
-ﬁPOST / HTTP/1.1
+ÁPOST / HTTP/1.1
 Host: test
 Content-Length: 3
 Transfer-Encoding: chunked

@@ -1,4 +1,4 @@
-¾GET / HTTP/1.1
+ÇGET / HTTP/1.1
 Host: test
 X_Forwarded_For: evil
 X-Forwarded-For: good

@@ -1,4 +1,4 @@
-îGET /ws HTTP/1.1
+÷GET /ws HTTP/1.1
 Host: test
 Connection: Upgrade
 Upgrade: websocket

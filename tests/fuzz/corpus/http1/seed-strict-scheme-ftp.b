@@ -1,0 +1,3 @@
+·GET ftp://test/a HTTP/1.1
+Host: test
+

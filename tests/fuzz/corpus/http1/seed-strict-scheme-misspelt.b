@@ -1,0 +1,3 @@
+¶GET htp://a/ HTTP/1.1
+Host: a
+

@@ -1,0 +1,3 @@
+¹GET ws://test/a HTTP/1.1
+Host: test
+
