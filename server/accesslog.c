@@ -3,19 +3,17 @@
 
 #include <ctype.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
 
+#include "server/errmsg.h"
 #include "server/response.h"
 
 /* Longest {name} inside an atom. */
 enum { ATOM_NAME_MAX = 128 };
-/* Response headers a format may log with {Name}o. */
-enum { MAX_RESPONSE_HEADERS = 16 };
 enum { US_PER_MS = 1000, US_PER_S = 1000000, NS_PER_MS = 1000000 };
 
 typedef enum {
@@ -56,19 +54,8 @@ struct wh_accesslog {
     bool json;
     op_t *ops;
     size_t count;
-    const char *resp_headers[MAX_RESPONSE_HEADERS + 1];
+    const char *resp_headers[WH_ACCESSLOG_RESPONSE_HEADERS_MAX + 1];
 };
-
-static int errorf(char *err, size_t size, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static int errorf(char *err, size_t size, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, size, fmt, ap);
-    va_end(ap);
-    return -1;
-}
 
 static int add_op(wh_accesslog_t *log, op_kind_t kind, const char *text, size_t len)
 {
@@ -164,8 +151,8 @@ static int add_atom(wh_accesslog_t *log, const char *name, size_t len, char *err
             const char *inner = name + 1;
             size_t inner_len = (size_t)(close - inner);
             if (inner_len == 0 || inner_len > ATOM_NAME_MAX)
-                return errorf(err, err_size, "bad atom %%(%.*s)s in --access-logformat", (int)len,
-                              name);
+                return wh_errorf(err, err_size, "bad atom %%(%.*s)s in --access-logformat",
+                                 (int)len, name);
             switch (close[1]) {
             case 'i':
                 return add_op(log, OP_HEADER_IN, inner, inner_len);
@@ -173,9 +160,9 @@ static int add_atom(wh_accesslog_t *log, const char *name, size_t len, char *err
                 size_t n = 0;
                 while (log->resp_headers[n])
                     n++;
-                if (n == MAX_RESPONSE_HEADERS)
-                    return errorf(err, err_size, "too many {NAME}o atoms (at most %d)",
-                                  MAX_RESPONSE_HEADERS);
+                if (n == WH_ACCESSLOG_RESPONSE_HEADERS_MAX)
+                    return wh_errorf(err, err_size, "too many {NAME}o atoms (at most %d)",
+                                     WH_ACCESSLOG_RESPONSE_HEADERS_MAX);
                 if (add_op(log, OP_HEADER_OUT, inner, inner_len) != 0)
                     return -1;
                 log->resp_headers[n] = log->ops[log->count - 1].text;
@@ -204,7 +191,7 @@ static int compile(wh_accesslog_t *log, const char *f, char *err, size_t err_siz
     while (*p) {
         if (p[0] == '%' && p[1] == '%') {
             if (add_literal(log, lit, (size_t)(p - lit)) != 0 || add_literal(log, "%", 1) != 0)
-                return errorf(err, err_size, "out of memory");
+                return wh_errorf(err, err_size, "out of memory");
             p += 2;
             lit = p;
             continue;
@@ -213,15 +200,15 @@ static int compile(wh_accesslog_t *log, const char *f, char *err, size_t err_siz
             const char *name = p + 2;
             const char *close = strchr(name, ')');
             if (close == NULL || !isalpha((unsigned char)close[1]))
-                return errorf(err, err_size,
-                              "unterminated atom at '%.20s' in --access-logformat (atoms are "
-                              "written %%(NAME)s)",
-                              p);
+                return wh_errorf(err, err_size,
+                                 "unterminated atom at '%.20s' in --access-logformat (atoms are "
+                                 "written %%(NAME)s)",
+                                 p);
             if (add_literal(log, lit, (size_t)(p - lit)) != 0)
-                return errorf(err, err_size, "out of memory");
+                return wh_errorf(err, err_size, "out of memory");
             if (add_atom(log, name, (size_t)(close - name), err, err_size) != 0) {
                 if (err[0] == '\0')
-                    errorf(err, err_size, "out of memory");
+                    wh_errorf(err, err_size, "out of memory");
                 return -1;
             }
             p = close + 2;
@@ -231,7 +218,7 @@ static int compile(wh_accesslog_t *log, const char *f, char *err, size_t err_siz
         p++;
     }
     if (add_literal(log, lit, (size_t)(p - lit)) != 0)
-        return errorf(err, err_size, "out of memory");
+        return wh_errorf(err, err_size, "out of memory");
     return 0;
 }
 
@@ -241,7 +228,7 @@ wh_accesslog_t *wh_accesslog_new(const char *format, bool json, char *err, size_
         err[0] = '\0';
     wh_accesslog_t *log = calloc(1, sizeof(*log));
     if (log == NULL) {
-        errorf(err, err_size, "out of memory");
+        wh_errorf(err, err_size, "out of memory");
         return NULL;
     }
     log->json = json;
@@ -282,34 +269,78 @@ static long my_pid(void)
     return pid;
 }
 
-static int put(wh_buf_t *out, const char *s, size_t len)
+/* Room reserved for a line before formatting, so most appends are plain copies. */
+enum { LINE_RESERVE = 512 };
+
+static const char HEX[] = "0123456789abcdef";
+
+/* Appends bytes; with the room already there (the usual case), a plain copy. */
+static inline int put(wh_buf_t *out, const char *s, size_t len)
 {
+    if (len == 0) /* s may then be NULL: an empty value */
+        return 0;
+    if (out->data != NULL && len <= out->cap - out->len) {
+        memcpy(out->data + out->len, s, len);
+        out->len += len;
+        return 0;
+    }
     return wh_buf_append(out, s, len);
+}
+
+/* Values are scanned 8 bytes at a time for the bytes that need escaping, with the exact
+ * "some byte is zero / below n" word tests (n <= 128): most values need none. */
+typedef uint64_t word_t;
+#define WORD_ONES ((word_t)0x0101010101010101ULL)
+#define WORD_HIGHS ((word_t)0x8080808080808080ULL)
+
+static inline word_t word_has_below(word_t x, unsigned n)
+{
+    return (x - WORD_ONES * n) & ~x & WORD_HIGHS;
+}
+
+static inline word_t word_has(word_t x, unsigned char c)
+{
+    word_t y = x ^ (WORD_ONES * c);
+    return (y - WORD_ONES) & ~y & WORD_HIGHS;
+}
+
+static inline bool text_needs_escape(unsigned char c)
+{
+    return c < 0x20 || c == '"' || c == 0x7f;
+}
+
+/* How many bytes of s a text line takes as they are. */
+static size_t text_plain_prefix(const char *s, size_t len)
+{
+    size_t i = 0;
+    for (; i + sizeof(word_t) <= len; i += sizeof(word_t)) {
+        word_t x;
+        memcpy(&x, s + i, sizeof(x));
+        if (word_has_below(x, 0x20) | word_has(x, '"') | word_has(x, 0x7f))
+            break;
+    }
+    while (i < len && !text_needs_escape((unsigned char)s[i]))
+        i++;
+    return i;
 }
 
 /* A value in a text line: '"' as \" (gunicorn), control bytes as \xNN so no value can end
  * the line or forge another one. */
 static int put_safe(wh_buf_t *out, const char *s, size_t len)
 {
-    if (wh_buf_reserve(out, len) != 0)
-        return -1;
-    size_t start = 0;
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c != '"' && c >= 0x20 && c != 0x7f)
-            continue;
-        if (put(out, s + start, i - start) != 0)
+    for (;;) {
+        size_t n = text_plain_prefix(s, len);
+        if (put(out, s, n) != 0)
             return -1;
-        char esc[5];
-        if (c == '"')
-            memcpy(esc, "\\\"", 3);
-        else
-            snprintf(esc, sizeof(esc), "\\x%02x", c);
-        if (wh_buf_append_str(out, esc) != 0)
+        if (n == len)
+            return 0;
+        unsigned char c = (unsigned char)s[n];
+        const char esc[4] = {'\\', 'x', HEX[c >> 4], HEX[c & 0xf]};
+        if (c == '"' ? put(out, "\\\"", 2) : put(out, esc, sizeof(esc)))
             return -1;
-        start = i + 1;
+        s += n + 1;
+        len -= n + 1;
     }
-    return put(out, s + start, len - start);
 }
 
 static int put_u64(wh_buf_t *out, uint64_t v)
@@ -333,10 +364,44 @@ static const wh_str_t *header_value(const wh_request_t *req, const char *name, s
     return NULL;
 }
 
-static int put_header_or_dash(wh_buf_t *out, const wh_request_t *req, const char *name, size_t len)
+static int put_value_or_dash(wh_buf_t *out, const wh_str_t *v)
 {
-    const wh_str_t *v = header_value(req, name, len);
     return v ? put_safe(out, v->ptr, v->len) : put(out, "-", 1);
+}
+
+/* The request headers the combined line and the JSON object show, found in one pass over the
+ * request's headers (the first of each, as header_value) when a line first needs one. */
+typedef struct {
+    bool found;
+    const wh_str_t *referer, *user_agent, *authorization;
+} known_headers_t;
+
+static const known_headers_t *known_headers(const wh_request_t *req, known_headers_t *k)
+{
+    if (k->found)
+        return k;
+    k->found = true;
+    for (size_t i = 0; i < req->header_count; i++) {
+        const wh_header_t *h = &req->headers[i];
+        const wh_str_t **slot;
+        const char *name;
+        switch (h->name.len) { /* the lengths of the names below */
+        case 7:
+            slot = &k->referer, name = "Referer";
+            break;
+        case 10:
+            slot = &k->user_agent, name = "User-Agent";
+            break;
+        case 13:
+            slot = &k->authorization, name = "Authorization";
+            break;
+        default:
+            continue;
+        }
+        if (*slot == NULL && strncasecmp(h->name.ptr, name, h->name.len) == 0)
+            *slot = &h->value;
+    }
+    return k;
 }
 
 /* A header name as its environ key: "X-Foo" matches "HTTP_X_FOO" (case-insensitive). */
@@ -409,9 +474,8 @@ static int b64_value(char c)
 }
 
 /* gunicorn's %(u)s: the user name of "Authorization: Basic BASE64(user:password)". */
-static int put_user(wh_buf_t *out, const wh_request_t *req)
+static int put_user(wh_buf_t *out, const wh_str_t *auth)
 {
-    const wh_str_t *auth = header_value(req, "Authorization", 13);
     if (auth == NULL || auth->len < 6 || strncasecmp(auth->ptr, "basic ", 6) != 0)
         return put(out, "-", 1);
     char user[256];
@@ -472,7 +536,7 @@ static const wh_str_t *response_header(const wh_access_entry_t *e, const char *n
     return NULL;
 }
 
-static int put_op(wh_buf_t *out, const op_t *op, const wh_access_entry_t *e)
+static int put_op(wh_buf_t *out, const op_t *op, const wh_access_entry_t *e, known_headers_t *k)
 {
     const wh_request_t *r = e->req;
     switch (op->kind) {
@@ -485,7 +549,7 @@ static int put_op(wh_buf_t *out, const op_t *op, const wh_access_entry_t *e)
     case OP_DASH:
         return put(out, "-", 1);
     case OP_U:
-        return put_user(out, r);
+        return put_user(out, known_headers(r, k)->authorization);
     case OP_T:
         return put_clf_time(out, e->now.tv_sec);
     case OP_R:
@@ -506,9 +570,9 @@ static int put_op(wh_buf_t *out, const op_t *op, const wh_access_entry_t *e)
     case OP_BIGB:
         return put_u64(out, e->body_bytes);
     case OP_F:
-        return put_header_or_dash(out, r, "Referer", 7);
+        return put_value_or_dash(out, known_headers(r, k)->referer);
     case OP_A:
-        return put_header_or_dash(out, r, "User-Agent", 10);
+        return put_value_or_dash(out, known_headers(r, k)->user_agent);
     case OP_SECONDS:
         return put_u64(out, e->duration_us / US_PER_S);
     case OP_DMICRO:
@@ -523,11 +587,9 @@ static int put_op(wh_buf_t *out, const op_t *op, const wh_access_entry_t *e)
         return put(out, pid, (size_t)n);
     }
     case OP_HEADER_IN:
-        return put_header_or_dash(out, r, op->text, op->len);
-    case OP_HEADER_OUT: {
-        const wh_str_t *v = response_header(e, op->text, op->len);
-        return v ? put_safe(out, v->ptr, v->len) : put(out, "-", 1);
-    }
+        return put_value_or_dash(out, header_value(r, op->text, op->len));
+    case OP_HEADER_OUT:
+        return put_value_or_dash(out, response_header(e, op->text, op->len));
     case OP_ENV:
         return put_env(out, r, op->text, op->len);
     case OP_REQUEST_ID:
@@ -539,27 +601,42 @@ static int put_op(wh_buf_t *out, const op_t *op, const wh_access_entry_t *e)
 
 /* ---- JSON -------------------------------------------------------------------------------- */
 
+static inline bool json_needs_escape(unsigned char c)
+{
+    return c < 0x20 || c >= 0x7f || c == '"' || c == '\\';
+}
+
+/* How many bytes of s a JSON string takes as they are. */
+static size_t json_plain_prefix(const char *s, size_t len)
+{
+    size_t i = 0;
+    for (; i + sizeof(word_t) <= len; i += sizeof(word_t)) {
+        word_t x;
+        memcpy(&x, s + i, sizeof(x));
+        if (word_has_below(x, 0x20) | (x & WORD_HIGHS) | word_has(x, 0x7f) | word_has(x, '"') |
+            word_has(x, '\\'))
+            break;
+    }
+    while (i < len && !json_needs_escape((unsigned char)s[i]))
+        i++;
+    return i;
+}
+
 int wh_json_escape(wh_buf_t *out, const char *s, size_t len)
 {
-    static const char hex[] = "0123456789abcdef";
-    if (wh_buf_reserve(out, len) != 0)
-        return -1;
-    size_t start = 0;
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\')
-            continue;
-        if (put(out, s + start, i - start) != 0)
+    for (;;) {
+        size_t n = json_plain_prefix(s, len);
+        if (put(out, s, n) != 0)
             return -1;
-        char esc[7];
-        size_t n = 2;
-        esc[0] = '\\';
+        if (n == len)
+            return 0;
+        unsigned char c = (unsigned char)s[n];
+        char esc[6] = {'\\', 0};
+        size_t esc_len = 2;
         switch (c) {
         case '"':
-            esc[1] = '"';
-            break;
         case '\\':
-            esc[1] = '\\';
+            esc[1] = (char)c;
             break;
         case '\n':
             esc[1] = 'n';
@@ -572,15 +649,15 @@ int wh_json_escape(wh_buf_t *out, const char *s, size_t len)
             break;
         default:
             memcpy(esc + 1, "u00", 3);
-            esc[4] = hex[c >> 4];
-            esc[5] = hex[c & 0xf];
-            n = 6;
+            esc[4] = HEX[c >> 4];
+            esc[5] = HEX[c & 0xf];
+            esc_len = 6;
         }
-        if (put(out, esc, n) != 0)
+        if (put(out, esc, esc_len) != 0)
             return -1;
-        start = i + 1;
+        s += n + 1;
+        len -= n + 1;
     }
-    return put(out, s + start, len - start);
 }
 
 size_t wh_iso8601(char *out, size_t size, const struct timespec *now)
@@ -596,19 +673,23 @@ size_t wh_iso8601(char *out, size_t size, const struct timespec *now)
     return m > 0 && (size_t)m < size - n ? n + (size_t)m : n;
 }
 
-static int json_string(wh_buf_t *out, const char *key, const char *s, size_t len)
+/* Appends a string literal (its length known at compile time). */
+#define PUT_LITERAL(out, lit) put((out), (lit), sizeof(lit) - 1)
+
+static int json_string(wh_buf_t *out, const char *key, size_t key_len, const char *s, size_t len)
 {
-    return wh_buf_append_str(out, key) || put(out, "\"", 1) || wh_json_escape(out, s, len) ||
+    return put(out, key, key_len) || put(out, "\"", 1) || wh_json_escape(out, s, len) ||
            put(out, "\"", 1);
 }
 
-static int json_header(wh_buf_t *out, const char *key, const wh_request_t *r, const char *name,
-                       size_t name_len)
+/* A "key": literal and a value. */
+#define JSON_STRING(out, key, s, len) json_string((out), (key), sizeof(key) - 1, (s), (len))
+
+static int json_header(wh_buf_t *out, const char *key, size_t key_len, const wh_str_t *v)
 {
-    const wh_str_t *v = header_value(r, name, name_len);
     if (v == NULL)
-        return wh_buf_append_str(out, key) || put(out, "null", 4);
-    return json_string(out, key, v->ptr, v->len);
+        return put(out, key, key_len) || PUT_LITERAL(out, "null");
+    return json_string(out, key, key_len, v->ptr, v->len);
 }
 
 /* The ISO 8601 time of `now`: the date and zone formatted once per second (loop thread). */
@@ -636,33 +717,38 @@ static size_t cached_iso8601(char out[64], const struct timespec *now)
 static int format_json(const wh_access_entry_t *e, wh_buf_t *out)
 {
     const wh_request_t *r = e->req;
+    known_headers_t k = {0};
+    known_headers(r, &k);
     char stamp[64];
     size_t stamp_len = cached_iso8601(stamp, &e->now);
-    int rc = json_string(out, "{\"time\":", stamp, stamp_len) ||
-             wh_buf_append_str(out, ",\"type\":\"access\"") ||
-             json_string(out, ",\"remote_addr\":", r->remote_addr.ptr, r->remote_addr.len) ||
-             json_string(out, ",\"method\":", r->method.ptr, r->method.len) ||
-             json_string(out, ",\"uri\":", r->target.ptr, r->target.len) ||
-             json_string(out, ",\"protocol\":", r->version.ptr, r->version.len) ||
-             wh_buf_append_str(out, ",\"status\":") || put_u64(out, (uint64_t)e->status) ||
-             wh_buf_append_str(out, ",\"bytes\":") || put_u64(out, e->body_bytes) ||
-             wh_buf_append_str(out, ",\"duration_us\":") || put_u64(out, e->duration_us) ||
-             json_header(out, ",\"referer\":", r, "Referer", 7) ||
-             json_header(out, ",\"user_agent\":", r, "User-Agent", 10);
+    int rc = JSON_STRING(out, "{\"time\":", stamp, stamp_len) ||
+             PUT_LITERAL(out, ",\"type\":\"access\"") ||
+             JSON_STRING(out, ",\"remote_addr\":", r->remote_addr.ptr, r->remote_addr.len) ||
+             JSON_STRING(out, ",\"method\":", r->method.ptr, r->method.len) ||
+             JSON_STRING(out, ",\"uri\":", r->target.ptr, r->target.len) ||
+             JSON_STRING(out, ",\"protocol\":", r->version.ptr, r->version.len) ||
+             PUT_LITERAL(out, ",\"status\":") || put_u64(out, (uint64_t)e->status) ||
+             PUT_LITERAL(out, ",\"bytes\":") || put_u64(out, e->body_bytes) ||
+             PUT_LITERAL(out, ",\"duration_us\":") || put_u64(out, e->duration_us) ||
+             json_header(out, ",\"referer\":", sizeof(",\"referer\":") - 1, k.referer) ||
+             json_header(out, ",\"user_agent\":", sizeof(",\"user_agent\":") - 1, k.user_agent);
     if (rc == 0 && e->request_id.len)
-        rc = json_string(out, ",\"request_id\":", e->request_id.ptr, e->request_id.len);
+        rc = JSON_STRING(out, ",\"request_id\":", e->request_id.ptr, e->request_id.len);
     if (rc == 0)
-        rc = wh_buf_append_str(out, ",\"pid\":") || put_u64(out, (uint64_t)my_pid()) ||
-             put(out, "}\n", 2);
+        rc = PUT_LITERAL(out, ",\"pid\":") || put_u64(out, (uint64_t)my_pid()) ||
+             PUT_LITERAL(out, "}\n");
     return rc ? -1 : 0;
 }
 
 int wh_accesslog_format(const wh_accesslog_t *log, const wh_access_entry_t *e, wh_buf_t *out)
 {
+    if (wh_buf_reserve(out, LINE_RESERVE) != 0)
+        return -1;
     if (log->json)
         return format_json(e, out);
+    known_headers_t k = {0};
     for (size_t i = 0; i < log->count; i++) {
-        if (put_op(out, &log->ops[i], e) != 0)
+        if (put_op(out, &log->ops[i], e, &k) != 0)
             return -1;
     }
     return put(out, "\n", 1);

@@ -27,6 +27,10 @@
 #include "server/buf.h"
 #include "server/request.h"
 
+/* Response headers a format may log with {Name}o, and the longest value kept of each: the
+ * exchange copies at most this much per request, whatever the app sends. */
+enum { WH_ACCESSLOG_RESPONSE_HEADERS_MAX = 16, WH_ACCESSLOG_VALUE_MAX = 1024 };
+
 /* gunicorn's default, the Apache "combined" line. */
 #define WH_ACCESSLOG_DEFAULT_FORMAT                                                                \
     "%(h)s %(l)s %(u)s %(t)s \"%(r)s\" %(s)s %(b)s \"%(f)s\" \"%(a)s\""
@@ -39,7 +43,7 @@ typedef struct {
     wh_str_t request_id;             /* empty when none */
     const wh_header_t *resp_headers; /* response headers captured for {Name}o, or NULL */
     size_t resp_header_count;
-    struct timespec now; /* CLOCK_REALTIME when the response was done */
+    struct timespec now; /* wall-clock time when the response was done */
 } wh_access_entry_t;
 
 typedef struct wh_accesslog wh_accesslog_t;
@@ -52,7 +56,7 @@ wh_accesslog_t *wh_accesslog_new(const char *format, bool json, char *err, size_
 void wh_accesslog_free(wh_accesslog_t *log);
 
 /* Names of the response headers the format logs with {Name}o (NULL-terminated; empty when
- * none): the runner keeps their values for the log. */
+ * none): the exchange keeps their values for the log (wh_exchange_keep_log_headers). */
 const char *const *wh_accesslog_response_headers(const wh_accesslog_t *log);
 
 /* Appends one line, ending in "\n". 0, or -1 on out of memory. */

@@ -27,7 +27,7 @@ enum { IOV_BATCH = 64 };
 enum { SENDFILE_CHUNK = 1024 * 1024 };
 /* Lingering close: how long and how much we read and drop after answering an error. */
 enum { LINGER_TIMEOUT_MS = 2000, LINGER_MAX_BYTES = 1024 * 1024 };
-enum { MS_PER_SECOND = 1000 };
+enum { MS_PER_SECOND = 1000, NS_PER_MS = 1000000 };
 
 static const char CONTINUE_100[] = "HTTP/1.1 100 Continue\r\n\r\n";
 
@@ -386,6 +386,8 @@ static void submit(wh_conn_t *c)
         send_error(c, 503, "out of memory");
         return;
     }
+    /* One clock read serves the worker timeout and the request's duration (server/ops.c). */
+    c->start_ns = uv_hrtime();
     int refused = w->ops ? wh_ops_request(c, ex) : 0; /* proxies, request ID (server/ops.c) */
     if (refused) {
         wh_exchange_unref(ex);
@@ -398,7 +400,7 @@ static void submit(wh_conn_t *c)
     ex->http10 = http10;
     c->ex = ex;
     c->state = WH_CONN_APP;
-    c->submitted_ms = wh_monotonic_ms();
+    c->submitted_ms = c->start_ns / NS_PER_MS; /* CLOCK_MONOTONIC, as wh_monotonic_ms */
     for (size_t i = 0; i < w->local_handler_count; i++) {
         if (w->local_handlers[i].fn(w->local_handlers[i].ctx, ex)) {
             wh_conn_on_output(c);

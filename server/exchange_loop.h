@@ -57,6 +57,9 @@ struct wh_exchange {
     bool http10;
     bool local; /* answered by the loop itself (static file, probe): no runner, no wake-ups */
     char request_id[129]; /* storage behind req.request_id (server/ops.c) */
+    /* The response headers the access log shows ({Name}o), NULL-terminated; NULL (the usual
+     * case) when it shows none, and then nothing is kept. */
+    const char *const *log_header_names;
 
     /* Runner-only state. */
     bool chunked;
@@ -64,6 +67,11 @@ struct wh_exchange {
     int64_t declared_length; /* -1 when not known up front */
     uint64_t body_written;
     struct wh_exchange *next_job;
+    /* The values of log_header_names in the response as sent, kept by the producer when it
+     * starts the response (one allocation; names point at log_header_names). The loop reads
+     * them once the exchange is finished (taken under mu, so they are visible). */
+    wh_header_t *log_headers;
+    size_t log_header_count;
 
     /* Shared, under mu. */
     pthread_mutex_t mu;

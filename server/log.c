@@ -213,20 +213,13 @@ void wh_log_write_raw(const char *data, size_t len)
     write_all(logs.error_fd, data, len);
 }
 
-bool wh_log_access_enabled(void)
+wh_buf_t *wh_log_access_buffer(void)
 {
-    return logs.access_fd >= 0;
+    return logs.access_fd >= 0 ? &logs.access_buf : NULL;
 }
 
-void wh_log_access(const char *line, size_t len)
+void wh_log_access_added(void)
 {
-    if (logs.access_fd < 0)
-        return;
-    if (wh_buf_append(&logs.access_buf, line, len) != 0) {
-        wh_log_access_flush(); /* no memory for buffering: write what we have */
-        write_all(logs.access_fd, line, len);
-        return;
-    }
     if (logs.access_buf.len >= ACCESS_FLUSH_BYTES)
         wh_log_access_flush();
 }

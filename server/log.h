@@ -9,6 +9,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "server/buf.h"
+
 typedef enum {
     WH_LOG_DEBUG,
     WH_LOG_INFO,
@@ -41,10 +43,11 @@ void wh_log(wh_log_level_t level, const char *fmt, ...) __attribute__((format(pr
 /* Writes text as it is to the error log, with no prefix or added newline (wsgi.errors). */
 void wh_log_write_raw(const char *data, size_t len);
 
-/* Access log: true when one is open. */
-bool wh_log_access_enabled(void);
-/* Appends one formatted access line (loop thread only). */
-void wh_log_access(const char *line, size_t len);
+/* The buffer access lines wait in, for formatting a line straight into it (loop thread
+ * only): append one whole line, then call wh_log_access_added; on a failure, cut the buffer
+ * back to its length before. NULL when no access log is open. */
+wh_buf_t *wh_log_access_buffer(void);
+void wh_log_access_added(void);
 /* Bytes of access lines buffered and not written yet (loop thread only). */
 size_t wh_log_access_pending(void);
 /* Flushes buffered access lines (loop thread only). */

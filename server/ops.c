@@ -11,7 +11,7 @@
 #include "server/log.h"
 #include "server/proxyproto.h"
 
-enum { NS_PER_US = 1000 };
+enum { NS_PER_US = 1000, NS_PER_S = 1000000000 };
 
 static const wh_str_t HTTPS = {"https", 5};
 
@@ -48,6 +48,8 @@ int wh_ops_init(wh_ops_t *ops, const wh_config_t *cfg, bool metrics, char *err, 
             snprintf(err, err_size, "%s", why);
             return -1;
         }
+        const char *const *names = wh_accesslog_response_headers(ops->accesslog);
+        ops->log_header_names = names[0] ? names : NULL;
     }
     ops->metrics = metrics;
     ops->timing = ops->accesslog != NULL || metrics;
@@ -168,8 +170,7 @@ int wh_ops_request(wh_conn_t *c, wh_exchange_t *ex)
     }
     if (ops->request_id)
         take_request_id(c, ex);
-    if (ops->timing)
-        c->start_ns = uv_hrtime();
+    ex->log_header_names = ops->log_header_names;
     if (ops->stats)
         wh_stat_set32(&ops->stats->in_flight,
                       atomic_load_explicit(&ops->stats->in_flight, memory_order_relaxed) + 1);
@@ -207,29 +208,67 @@ static void in_flight_done(wh_ops_t *ops)
     wh_stat_set32(&ops->stats->in_flight, v ? v - 1 : 0);
 }
 
+/* The wall-clock time at monotonic time `mono_ns` (uv_hrtime): CLOCK_REALTIME is read at
+ * most once a second and advanced by the monotonic clock in between, which saves a clock read
+ * per access line; a step of the wall clock shows within a second, and slewing (at most
+ * 500 ppm) moves it by under a millisecond meanwhile. Loop thread only. */
+static struct timespec wall_time(uint64_t mono_ns)
+{
+    static uint64_t base_mono, base_wall; /* base_wall 0: not read yet */
+    if (base_wall == 0 || mono_ns - base_mono >= NS_PER_S) {
+        struct timespec now;
+        if (clock_gettime(CLOCK_REALTIME, &now) != 0)
+            return (struct timespec){0, 0};
+        base_mono = mono_ns;
+        base_wall = (uint64_t)now.tv_sec * NS_PER_S + (uint64_t)now.tv_nsec;
+        return now;
+    }
+    uint64_t wall = base_wall + (mono_ns - base_mono);
+    return (struct timespec){(time_t)(wall / NS_PER_S), (long)(wall % NS_PER_S)};
+}
+
+/* Formats the line straight into the access log's batch buffer. */
+static void access_line(const wh_ops_t *ops, const wh_access_entry_t *e)
+{
+    wh_buf_t *batch = wh_log_access_buffer();
+    if (batch == NULL)
+        return;
+    size_t before = batch->len;
+    if (wh_accesslog_format(ops->accesslog, e, batch) != 0) {
+        /* No memory to grow the batch: write it out and format again in its room. */
+        batch->len = before;
+        wh_log_access_flush();
+        if (wh_accesslog_format(ops->accesslog, e, batch) != 0) {
+            wh_buf_reset(batch);
+            return;
+        }
+    }
+    wh_log_access_added();
+}
+
 void wh_ops_response_done(wh_conn_t *c)
 {
     wh_ops_t *ops = c->worker->ops;
     wh_exchange_t *ex = c->ex;
-    uint64_t duration_us = ops->timing ? (uv_hrtime() - c->start_ns) / NS_PER_US : 0;
+    uint64_t end_ns = ops->timing ? uv_hrtime() : 0;
+    uint64_t duration_us = ops->timing ? (end_ns - c->start_ns) / NS_PER_US : 0;
     if (ops->stats) {
         wh_stats_record(ops->stats, handler_of(c), ex->req.method, ex->status_code, duration_us);
         in_flight_done(ops);
     }
-    if (ops->accesslog == NULL || !wh_log_access_enabled())
+    if (ops->accesslog == NULL)
         return;
-    static wh_buf_t line = WH_BUF_INIT; /* loop thread only; reused */
-    wh_buf_reset(&line);
     wh_access_entry_t e = {
         .req = &ex->req,
         .status = ex->status_code,
         .body_bytes = ex->body_written,
         .duration_us = duration_us,
         .request_id = ex->req.request_id,
+        .resp_headers = ex->log_headers,
+        .resp_header_count = ex->log_header_count,
+        .now = wall_time(end_ns),
     };
-    clock_gettime(CLOCK_REALTIME, &e.now);
-    if (wh_accesslog_format(ops->accesslog, &e, &line) == 0)
-        wh_log_access(line.data, line.len);
+    access_line(ops, &e);
 }
 
 void wh_ops_request_aborted(wh_conn_t *c)

@@ -25,6 +25,9 @@ struct wh_exchange;
 
 typedef struct wh_ops {
     wh_accesslog_t *accesslog; /* NULL: no access log */
+    /* The response headers the access log shows ({Name}o), NULL-terminated; NULL when none,
+     * so requests keep no response headers (the default format has none). */
+    const char *const *log_header_names;
     wh_cidr_list_t forwarded_allow;
     wh_realip_header_t realip_header;
     wh_cidr_list_t realip_from;
@@ -56,8 +59,9 @@ bool wh_ops_conn_start(struct wh_conn *c, const struct sockaddr *peer);
  * more bytes are needed, -1 when the connection must be closed. */
 int wh_ops_proxy_header(struct wh_conn *c);
 
-/* A complete request was taken from the parser: scheme, client address, request ID, timing.
- * Returns 0, or an HTTP status to answer instead (400 for contradictory scheme headers). */
+/* A complete request was taken from the parser (c->start_ns is when): scheme, client address,
+ * request ID. Returns 0, or an HTTP status to answer instead (400 for contradictory scheme
+ * headers). */
 int wh_ops_request(struct wh_conn *c, struct wh_exchange *ex);
 
 /* The response to c->ex has been written whole: access log line and metrics. */

@@ -197,7 +197,7 @@ int wh_response_simple(wh_buf_t *out, int code, const char *detail, const char *
     char date[WH_HTTP_DATE_LEN + 1];
     wh_http_date(date);
     return wh_buf_printf(out,
-                         "HTTP/1.1 %d %s\r\nContent-Type: text/plain; charset=utf-8\r\n"
+                         "HTTP/1.1 %d %s\r\nContent-Type: " WH_SIMPLE_CONTENT_TYPE "\r\n"
                          "Content-Length: %d\r\nDate: %s\r\nServer: " WH_SERVER_NAME
                          "\r\n%s%s\r\n%.*s",
                          code, reason, body_len, date, extra_headers ? extra_headers : "",

@@ -64,6 +64,9 @@ enum { WH_CHUNK_HEADER_MAX = 16 + 2, WH_CHUNK_TRAILER_LEN = 2, WH_CHUNK_LAST_LEN
 /* The reason phrase for the codes the server itself sends. */
 const char *wh_status_reason(int code);
 
+/* The Content-Type of the server's own short answers (wh_response_simple). */
+#define WH_SIMPLE_CONTENT_TYPE "text/plain; charset=utf-8"
+
 /* Appends a complete short plain-text response made by the server itself, e.g. 400 with
  * "Bad Request: <detail>". `close` adds "Connection: close". `extra_headers` is NULL or
  * CRLF-terminated header lines. */

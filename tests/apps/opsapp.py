@@ -7,6 +7,8 @@ GET /block?f=P   waits (at most 10 s) until the file P exists, then answers "rel
 GET /status?code=N   answers with that status
 GET /rid         answers with its own X-Request-ID header ("app-chosen")
 GET /hookfile    the value the config file's post_worker_init hook put in os.environ
+GET /headers     response headers for the access log's {Name}o: X-Twice twice ("first",
+                 "second"), X-Long of 2000 "a"s, X-Quote 'say "hi"'
 """
 
 import json
@@ -40,6 +42,10 @@ def application(environ, start_response):
         return _answer(start_response, "status %d" % code, "%d Whatever" % code)
     if path == "/rid":
         return _answer(start_response, "own id", headers=[("X-Request-ID", "app-chosen")])
+    if path == "/headers":
+        return _answer(start_response, "headers", headers=[
+            ("X-Twice", "first"), ("X-Twice", "second"), ("X-Long", "a" * 2000),
+            ("X-Quote", 'say "hi"')])
     if path == "/hookfile":
         return _answer(start_response, os.environ.get("WSGIHOST_TEST_HOOK", "unset"))
     doc = {k: environ.get(k) for k in ("REMOTE_ADDR", "REMOTE_PORT", "wsgi.url_scheme",

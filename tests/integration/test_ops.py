@@ -56,7 +56,7 @@ def test_default_access_line_is_gunicorns_combined(start_server):
 
 def test_access_logformat_atoms(start_server):
     fmt = ('%(h)s|%(m)s|%(U)s|%(q)s|%(H)s|%(s)s|%(B)s|%(D)s|%(M)s|%(L)s|%({x-trace}i)s|'
-           '%({content-type}o)s|%({nope}i)s|%(u)s|%(p)s')
+           '%({content-type}o)s|%({nope}i)s|%(u)s|%(p)s|%({X-Not-Sent}o)s|%({CONTENT-LENGTH}o)s')
     srv = start_server(app=APP, args=["--access-logfile", "-", "--access-logformat", fmt])
     srv.get("/status?code=200&q=atoms", headers=[("X-Trace", "t-1"),
                                                  ("Authorization", "Basic YWxpY2U6c2VjcmV0")])
@@ -69,10 +69,54 @@ def test_access_logformat_atoms(start_server):
     assert int(f[8]) == duration_us // 1000
     assert re.fullmatch(r"\d+\.\d{6}", f[9])
     assert f[10] == "t-1"
-    assert f[11] == "-"  # response headers are not captured: gunicorn's "-" for unknown
+    assert f[11] == "text/plain"  # the app's response header (names are case-insensitive)
     assert f[12] == "-"
     assert f[13] == "alice"
     assert re.fullmatch(r"<\d+>", f[14])
+    assert f[15] == "-"  # a header the response does not have
+    assert f[16] == "10"
+
+
+def test_access_logformat_response_headers_as_sent(start_server):
+    """{Name}o shows the response as it went out: the X-Request-ID the server added, or the
+    app's own; hop-by-hop headers are never sent, so never shown."""
+    fmt = '%(U)s|%(q)s|%({x-request-id}o)s|%({connection}o)s|%({Content-Type}o)s'
+    srv = start_server(app=APP, args=["--access-logfile", "-", "--access-logformat", fmt,
+                                      "--request-id"])
+    resp = srv.get("/?mine=1")
+    own = srv.get("/rid?app=1")
+    mine = lines_with(srv.stdout, "mine=1")[0].split("|")
+    assert mine[2] == resp.header("X-Request-ID") and re.fullmatch(r"[0-9a-f]{16}", mine[2])
+    assert mine[3:] == ["-", "text/plain"]
+    assert own.header("X-Request-ID") == "app-chosen"
+    assert lines_with(srv.stdout, "app=1")[0].split("|")[2] == "app-chosen"
+
+
+def test_access_logformat_response_header_values(start_server):
+    """gunicorn's meaning for a repeated header (the last one), values escaped like other
+    atoms, and a bounded copy: long values are cut at 1024 bytes."""
+    fmt = '%(q)s|%({x-twice}o)s|%({x-quote}o)s|%({x-long}o)s'
+    srv = start_server(app=APP, args=["--access-logfile", "-", "--access-logformat", fmt])
+    assert srv.get("/headers?hv=1").status == 200
+    f = lines_with(srv.stdout, "hv=1")[0].split("|")
+    assert f[1:] == ["second", 'say \\"hi\\"', "a" * 1024]
+
+
+def test_access_logformat_response_headers_of_the_server(start_server, tmp_path):
+    """Static files show the headers the loop sent; an app that fails before start_response
+    gets the server's 500, whose Content-Type shows."""
+    (tmp_path / "a.css").write_text("body{}")
+    fmt = '%(U)s|%(s)s|%({content-type}o)s|%({cache-control}o)s'
+    srv = start_server(app="testapp:application",
+                       args=["--access-logfile", "-", "--access-logformat", fmt,
+                             "--static", "/s/=%s" % tmp_path])
+    resp = srv.get("/s/a.css")
+    assert resp.status == 200
+    assert srv.get("/_t/raise").status == 500
+    line = lines_with(srv.stdout, "/s/a.css")[0].split("|")
+    assert line[1:] == ["200", resp.header("Content-Type"), resp.header("Cache-Control")]
+    assert lines_with(srv.stdout, "/_t/raise")[0].split("|")[1:] == [
+        "500", "text/plain; charset=utf-8", "-"]
 
 
 def test_access_and_error_logs_as_json(start_server):

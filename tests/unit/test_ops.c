@@ -455,6 +455,70 @@ static void test_access_json(void **state)
     wh_buf_free(&out);
 }
 
+/* The escaping as the byte-at-a-time rules say, to check the word-at-a-time scanning
+ * against: text lines write '"' as \\" and controls and DEL as \\xNN; JSON strings also escape
+ * '\\' and bytes from 0x7f up. */
+static void reference_escape(wh_buf_t *out, const unsigned char *s, size_t len, bool json)
+{
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = s[i];
+        char esc[8];
+        if (c == '"')
+            snprintf(esc, sizeof(esc), "\\\"");
+        else if (json && c == '\\')
+            snprintf(esc, sizeof(esc), "\\\\");
+        else if (json && c == '\n')
+            snprintf(esc, sizeof(esc), "\\n");
+        else if (json && c == '\r')
+            snprintf(esc, sizeof(esc), "\\r");
+        else if (json && c == '\t')
+            snprintf(esc, sizeof(esc), "\\t");
+        else if (c < 0x20 || c == 0x7f || (json && c > 0x7f))
+            snprintf(esc, sizeof(esc), json ? "\\u%04x" : "\\x%02x", c);
+        else
+            snprintf(esc, sizeof(esc), "%c", c);
+        assert_int_equal(wh_buf_append_str(out, esc), 0);
+    }
+}
+
+static void test_access_escaping_every_position(void **state)
+{
+    (void)state;
+    /* Each special byte at each position of values longer than two words, so the escape
+     * lands in the first word, a later one, and the byte-wise tail. */
+    static const unsigned char specials[] = {'"',  '\\', 0x00, 0x01, '\t', '\n', 0x1f,
+                                             0x7f, 0x80, 0xe9, 0xff, ' ',  '~'};
+    enum { VALUE_LEN = 21 };
+    char err[256];
+    wh_accesslog_t *log = wh_accesslog_new("%({X-V}i)s", false, err, sizeof(err));
+    assert_non_null(log);
+    for (size_t k = 0; k < sizeof(specials); k++) {
+        for (size_t pos = 0; pos < VALUE_LEN; pos++) {
+            unsigned char v[VALUE_LEN];
+            memset(v, 'a', sizeof(v));
+            v[pos] = specials[k];
+            for (int json = 0; json <= 1; json++) {
+                wh_buf_t want = WH_BUF_INIT, got = WH_BUF_INIT;
+                reference_escape(&want, v, sizeof(v), json);
+                if (json) {
+                    assert_int_equal(wh_json_escape(&got, (const char *)v, sizeof(v)), 0);
+                } else {
+                    wh_header_t h[] = {{S("X-V"), {(const char *)v, sizeof(v)}}};
+                    wh_request_t r = request_with(h, 1);
+                    wh_access_entry_t e = entry(&r);
+                    assert_int_equal(wh_accesslog_format(log, &e, &got), 0);
+                    assert_int_equal(wh_buf_append(&want, "\n", 1), 0);
+                }
+                assert_int_equal(got.len, want.len);
+                assert_memory_equal(got.data, want.data, want.len);
+                wh_buf_free(&want);
+                wh_buf_free(&got);
+            }
+        }
+    }
+    wh_accesslog_free(log);
+}
+
 /* ---- request IDs, metrics ---------------------------------------------------------------- */
 
 static void test_request_id(void **state)
@@ -538,6 +602,7 @@ int main(void)
         cmocka_unit_test(test_access_default),
         cmocka_unit_test(test_access_atoms),
         cmocka_unit_test(test_access_json),
+        cmocka_unit_test(test_access_escaping_every_position),
         cmocka_unit_test(test_request_id),
         cmocka_unit_test(test_metrics_render),
     };
