@@ -165,7 +165,10 @@ static int add_atom(wh_accesslog_t *log, const char *name, size_t len, char *err
                                      WH_ACCESSLOG_RESPONSE_HEADERS_MAX);
                 if (add_op(log, OP_HEADER_OUT, inner, inner_len) != 0)
                     return -1;
-                log->resp_headers[n] = log->ops[log->count - 1].text;
+                /* Hop-by-hop headers never go out, so no request needs to look for them: the
+                 * atom prints "-" (decided here once, not per response). */
+                if (!wh_header_is_hop_by_hop((wh_str_t){inner, inner_len}))
+                    log->resp_headers[n] = log->ops[log->count - 1].text;
                 return 0;
             }
             case 'e':

@@ -64,6 +64,7 @@ typedef struct wh_conn {
     bool realip_trusted;    /* --real-ip-from: its X-Forwarded-For / Forwarded counts */
     bool proxy_wait;        /* --proxy-protocol: the PROXY header has not arrived yet */
     uint64_t start_ns;      /* when the request in flight was complete (uv_hrtime, set by submit) */
+    uint8_t ops_handler;    /* server/ops.c: the request's metrics handler + 1, 0 until known */
 } wh_conn_t;
 
 /* Takes over an accepted, non-blocking socket. Returns 0, or -1 (the socket is closed). */

@@ -249,18 +249,16 @@ static int plan_framing(wh_exchange_t *ex, int code, const wh_header_t *headers,
 }
 
 /* --access-logformat {Name}o: copies the values of the named headers of the response as it
- * goes out (the last of repeated ones, as gunicorn's dict of them; hop-by-hop ones are not
- * sent), each cut to WH_ACCESSLOG_VALUE_MAX bytes so a request keeps a bounded amount. Out of
- * memory only makes the line show "-": logging never fails a response. */
+ * goes out (the last of repeated ones, as gunicorn's dict of them), each cut to
+ * WH_ACCESSLOG_VALUE_MAX bytes so a request keeps a bounded amount. Out of memory only makes the
+ * line show "-": logging never fails a response. */
 static void keep_log_headers(wh_exchange_t *ex, const wh_header_t *headers, size_t count)
 {
     const char *names[WH_ACCESSLOG_RESPONSE_HEADERS_MAX];
     const wh_str_t *values[WH_ACCESSLOG_RESPONSE_HEADERS_MAX];
     size_t n = 0, bytes = 0;
     for (size_t k = 0; ex->log_header_names[k] && k < WH_ACCESSLOG_RESPONSE_HEADERS_MAX; k++) {
-        const char *name = ex->log_header_names[k];
-        if (wh_header_is_hop_by_hop((wh_str_t){name, strlen(name)}))
-            continue;
+        const char *name = ex->log_header_names[k]; /* never hop-by-hop (server/accesslog.c) */
         const wh_str_t *last = NULL;
         for (size_t i = 0; i < count; i++) {
             if (wh_name_equals(headers[i].name, name))

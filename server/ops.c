@@ -153,6 +153,7 @@ static void take_request_id(wh_conn_t *c, wh_exchange_t *ex)
 int wh_ops_request(wh_conn_t *c, wh_exchange_t *ex)
 {
     wh_ops_t *ops = c->worker->ops;
+    c->ops_handler = 0; /* a new request: its handler is found on its first write */
     if (c->forwarded_trusted) {
         bool present;
         int https = wh_forwarded_scheme(&ex->req, &present);
@@ -182,7 +183,7 @@ static bool path_is(wh_str_t path, const char *p)
     return p != NULL && path.len == strlen(p) && memcmp(path.ptr, p, path.len) == 0;
 }
 
-static wh_handler_t handler_of(const wh_conn_t *c)
+static wh_handler_t find_handler(const wh_conn_t *c)
 {
     const wh_exchange_t *ex = c->ex;
     if (ex == NULL)
@@ -193,6 +194,17 @@ static wh_handler_t handler_of(const wh_conn_t *c)
     if (path_is(ex->req.path, ops->health_path) || path_is(ex->req.path, ops->ready_path))
         return WH_HANDLER_PROBE;
     return WH_HANDLER_STATIC;
+}
+
+/* The handler answering c's request, found once per request (it is asked on every write, and
+ * the probe test compares paths): cached in c->ops_handler, which wh_ops_request resets. */
+static wh_handler_t handler_of(wh_conn_t *c)
+{
+    if (c->ex == NULL)
+        return WH_HANDLER_ERROR; /* the server's own answer to a request it did not take */
+    if (c->ops_handler == 0)
+        c->ops_handler = (uint8_t)(find_handler(c) + 1);
+    return (wh_handler_t)(c->ops_handler - 1);
 }
 
 void wh_ops_bytes_written(wh_conn_t *c, uint64_t n)

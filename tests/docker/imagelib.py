@@ -15,12 +15,14 @@ import re
 import shutil
 import socket
 import subprocess
-import time
+import sys
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / "tests" / "integration"))
+from conftest import wait_until  # noqa: E402  (the integration suite's; see the docstring)
 STYLES = ("single", "multistage", "distroless")
 # Image sizes in MB (10^6 bytes, as docker reports them): the seeds' images, with gunicorn and
 # whitenoise, and this project's targets.
@@ -80,15 +82,9 @@ def free_port():
         return s.getsockname()[1]
 
 
-def wait_for(predicate, timeout, what, interval=0.1):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out after %.0fs waiting for %s" % (timeout, what))
-        time.sleep(interval)
+def wait_for(predicate, timeout, what):
+    """The integration suite's wait_until, polling containers less often."""
+    return wait_until(predicate, timeout, what, interval=0.1)
 
 
 class Response:

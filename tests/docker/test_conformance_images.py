@@ -37,24 +37,11 @@ def corpus_servers(request):
               # counts calls per process, as on the host), no start-up migration
               "-e", "WEB_CONCURRENCY=1", "-e", "WSGIHOST_WORKERS=1", "-e", "WSGIHOST_MIGRATE=0",
               "-v", "%s:%s:ro" % (host.APPS, host.APPS), image]
-    servers = {}
-
-    def get(flags):
-        if flags not in servers:
-            servers[flags] = host.Server(args=["--threads", "2", *flags], prefix=prefix)
-        return servers[flags]
-
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(host, "binary", lambda: "wsgihost")  # the image's, first on its PATH
         mp.setattr(host, "llhttp_major", lambda: llhttp_major)
-        yield get
-        errors = []
-        for srv in servers.values():
-            try:
-                srv.stop()
-            except AssertionError as e:
-                errors.append(str(e))
-        assert not errors, "\n\n".join(errors)
+        yield from test_conformance.servers_by_flags(
+            lambda flags: host.Server(args=["--threads", "2", *flags], prefix=prefix))
 
 
 def test_replayed_against_llhttp_9(corpus_servers):

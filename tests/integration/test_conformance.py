@@ -354,11 +354,18 @@ def replay(srv, name, raw, steps, host_replay=False):
 @pytest.fixture(scope="module")
 def corpus_servers():
     """Servers by flags, started on first use: the echo app with --threads 2."""
+    yield from servers_by_flags(lambda flags: Server(args=["--threads", "2", *flags]))
+
+
+def servers_by_flags(start):
+    """A fixture's body: yields get(flags), which starts a server with start(flags) on first use
+    and reuses it; at the end stops them all and fails on any server's complaint (also used by
+    tests/docker/test_conformance_images.py)."""
     servers = {}
 
     def get(flags):
         if flags not in servers:
-            servers[flags] = Server(args=["--threads", "2", *flags])
+            servers[flags] = start(flags)
         return servers[flags]
 
     yield get
