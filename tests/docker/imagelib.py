@@ -82,9 +82,9 @@ def free_port():
         return s.getsockname()[1]
 
 
-def wait_for(predicate, timeout, what):
-    """The integration suite's wait_until, polling containers less often."""
-    return wait_until(predicate, timeout, what, interval=0.1)
+def wait_for(predicate, timeout, what, interval=0.1):
+    """The integration suite's wait_until, polling containers less often by default."""
+    return wait_until(predicate, timeout, what, interval=interval)
 
 
 class Response:
