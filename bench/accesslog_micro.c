@@ -12,7 +12,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "server/accesslog.h"
+#include "server/ops/accesslog.h"
 
 #define S(x)                                                                                       \
     {                                                                                              \

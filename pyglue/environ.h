@@ -6,7 +6,7 @@
 #include <stdbool.h>
 
 #include "pyglue/compat.h"
-#include "server/request.h"
+#include "server/http/request.h"
 
 /* Builds the template and the key caches (after errors and filewrapper are initialised).
  * Reads $SCRIPT_NAME like gunicorn. 0, or -1 with an exception set. */

@@ -6,7 +6,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 
-#include "server/log.h"
+#include "server/core/log.h"
 
 /* A log line naming what failed; longer ones are cut (the traceback follows in full). */
 enum { ERROR_LINE_MAX = 1024 };

@@ -8,8 +8,8 @@
 #include <string.h>
 
 #include "pyglue/compat.h"
-#include "server/errmsg.h"
-#include "server/log.h"
+#include "server/core/errmsg.h"
+#include "server/core/log.h"
 
 static const char SOURCE[] =
     "# wsgihost: reading a gunicorn configuration file (pyglue/gunicornconf.c runs this).\n"

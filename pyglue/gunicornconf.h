@@ -23,7 +23,7 @@
 #include <stddef.h>
 
 #include "pyglue/pyglue.h"
-#include "server/config.h"
+#include "server/core/config.h"
 
 /* Starts the interpreter (with `boot`'s virtualenv and pythonpath), runs the file and applies
  * its settings to `cfg` (fresh from wh_config_init, before wh_config_load); raw_env goes into

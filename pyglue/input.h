@@ -5,7 +5,7 @@
 #define WSGIHOST_PYGLUE_INPUT_H
 
 #include "pyglue/compat.h"
-#include "server/request.h"
+#include "server/http/request.h"
 
 int wh_input_init(void);
 

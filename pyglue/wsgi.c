@@ -23,8 +23,8 @@
 #include "pyglue/errors.h"
 #include "pyglue/filewrapper.h"
 #include "pyglue/input.h"
-#include "server/buf.h"
-#include "server/log.h"
+#include "server/core/buf.h"
+#include "server/core/log.h"
 
 /* How much of a bad status or header an error message quotes. */
 enum { QUOTE_MAX = 120 };
@@ -58,7 +58,7 @@ typedef struct {
 struct start_response {
     PyObject ob_base;
     wh_exchange_t *ex; /* NULL outside a request: calls then raise */
-    pthread_t thread;  /* the runner: only it may produce output (server/exchange.h) */
+    pthread_t thread;  /* the runner: only it may produce output (server/http/exchange.h) */
     writer_t *writer;
     bool started; /* status and headers are stored */
     bool sent;    /* wh_exchange_start was called */

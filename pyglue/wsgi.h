@@ -6,7 +6,7 @@
 #include <stdint.h>
 
 #include "pyglue/compat.h"
-#include "server/exchange.h"
+#include "server/http/exchange.h"
 
 /* Readies the types and keeps a reference to the app. 0, or -1 with an exception set. */
 int wh_wsgi_init(PyObject *app);

@@ -13,8 +13,8 @@
 #include <stdbool.h>
 #include <string.h>
 
-#include "server/config.h"
-#include "server/log.h"
+#include "server/core/config.h"
+#include "server/core/log.h"
 #include "tests/fuzz/fuzz.h"
 
 enum { MAX_WORDS = 256 };

@@ -1,4 +1,4 @@
-/* Fuzz target: trusting proxies (server/forwarded.c): --real-ip-from style lists, the client
+/* Fuzz target: trusting proxies (server/ops/forwarded.c): --real-ip-from style lists, the client
  * address walked out of X-Forwarded-For or Forwarded chains, the scheme headers.
  *
  * Input: byte 0 picks the header (bit 0: X-Forwarded-For or Forwarded) and how many other
@@ -14,7 +14,7 @@
 #include <stdbool.h>
 #include <string.h>
 
-#include "server/forwarded.h"
+#include "server/ops/forwarded.h"
 #include "tests/fuzz/fuzz.h"
 
 enum { MAX_VALUES = 32 };
@@ -108,7 +108,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         values[nv] = malloc(len ? len : 1);
         FUZZ_CHECK(values[nv] != NULL, "out of memory");
         memcpy(values[nv], p, len);
-        /* Field values never hold NUL (server/http1.c refuses it); wh_ipaddr_parse would read
+        /* Field values never hold NUL (server/http/http1.c refuses it); wh_ipaddr_parse would read
          * "1.2.3.4\0junk" as 1.2.3.4, since inet_pton stops at the NUL. */
         for (size_t k = 0; k < len; k++)
             if (values[nv][k] == '\0')

@@ -2,7 +2,7 @@
  *
  * Input: byte 0 picks the limits (bits 0-1) and how the bytes are cut into reads (bits 2-3),
  * byte 1 seeds the cut points, the rest is what one client sends on one connection. The bytes
- * go through wh_http1_feed / wh_http1_take the way server/conn.c drives them: pipelined
+ * go through wh_http1_feed / wh_http1_take the way server/http/conn.c drives them: pipelined
  * requests one at a time, each taken before the rest is parsed, parsing stopped after a request
  * that does not keep the connection alive, then wh_http1_eof. The limits are small and bodies
  * are spooled to a file past a few bytes, so every limit and the spooling run.
@@ -23,9 +23,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "server/buf.h"
-#include "server/http1.h"
-#include "server/response.h"
+#include "server/core/buf.h"
+#include "server/http/http1.h"
+#include "server/http/response.h"
 #include "tests/fuzz/fuzz.h"
 
 static const wh_http1_limits_t PROFILES[4] = {

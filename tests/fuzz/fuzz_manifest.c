@@ -4,7 +4,7 @@
  * NUL-free names, each of which the set then contains; nothing leaks (LeakSanitizer). */
 #include <string.h>
 
-#include "server/static_manifest.h"
+#include "server/static/manifest.h"
 #include "tests/fuzz/fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -11,7 +11,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "server/proxyproto.h"
+#include "server/ops/proxyproto.h"
 #include "tests/fuzz/fuzz.h"
 
 static wh_proxy_status_t parse_copy(const uint8_t *data, size_t len, wh_proxy_result_t *out)

@@ -1,4 +1,4 @@
-/* Fuzz target: the header parsers static files depend on (server/static_parse.c).
+/* Fuzz target: the header parsers static files depend on (server/static/parse.c).
  *
  * Input: byte 0 picks the parser (mod 4): Range, Accept-Encoding, If-None-Match or an HTTP
  * date; for Range bytes 1-8 are the file size; the rest is the header value (an allocation of
@@ -15,7 +15,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "server/static_parse.h"
+#include "server/static/parse.h"
 #include "tests/fuzz/fuzz.h"
 
 static bool ows(char c)

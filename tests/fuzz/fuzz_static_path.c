@@ -8,7 +8,7 @@
 #include <stdbool.h>
 #include <string.h>
 
-#include "server/static_path.h"
+#include "server/static/path.h"
 #include "tests/fuzz/fuzz.h"
 
 static int hex(char c)

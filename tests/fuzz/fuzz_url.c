@@ -8,8 +8,8 @@
 #include <stdbool.h>
 #include <string.h>
 
-#include "server/httpurl.h"
-#include "server/pgconf.h"
+#include "server/container/httpurl.h"
+#include "server/container/pgconf.h"
 #include "tests/fuzz/fuzz.h"
 
 enum { MAX_WORDS = 64 };

@@ -151,7 +151,7 @@ def raw_requests():
 
 
 def config_seeds():
-    # options and their types, from the table in server/config.c
+    # options and their types, from the table in server/core/config.c
     table = (REPO / "server" / "config.c").read_text()
     opts = re.findall(r'\{"([a-z_-]+)", (?:"([a-z_-]+)"|NULL), (OPT_[A-Z_]+)', table)
     sample = {"OPT_STRING": "x", "OPT_LIST": "127.0.0.1:9000", "OPT_PATHS": "a,,b,c",

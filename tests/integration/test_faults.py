@@ -573,7 +573,7 @@ def test_app_blocking_forever_retires_its_worker_under_load(start_server):
 
 # A worker recycled by --max-requests waits in Py_FinalizeEx for the app's non-daemon thread
 # forever: the master replaces it as soon as it says it is stopping, and kills it after the
-# graceful timeout (server/master.c tick).
+# graceful timeout (server/proc/master.c tick).
 
 
 def test_app_leaking_a_non_daemon_thread_does_not_stop_recycling(start_server):

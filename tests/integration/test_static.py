@@ -1,4 +1,4 @@
-"""Static files served by the event loop (server/static.c): safe resolution, headers,
+"""Static files served by the event loop (server/static/serve.c): safe resolution, headers,
 conditional and partial requests, precompressed variants, Django zero-config, media uploads,
 compress-static. The servers here run with one worker."""
 

@@ -1,0 +1,393 @@
+/* wsgihost: wires server/ to pyglue/. Configuration; with --preload the interpreter and the app
+ * in the master; the listeners, bound once; then the master forks and supervises workers, each
+ * running the app's Python threads beside its event loop (server/proc/master.h, server/http/worker.h). */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <llhttp.h>
+#include <uv.h>
+
+#include "pyglue/gunicornconf.h"
+#include "pyglue/pyglue.h"
+#include "pyglue/reloadpy.h"
+#include "server/core/config.h"
+#include "server/proc/cpus.h"
+#include "server/http/exchange_loop.h"
+#include "server/http/listen.h"
+#include "server/core/log.h"
+#include "server/proc/master.h"
+#include "server/ops/metrics.h"
+#include "server/ops/ops.h"
+#include "server/container/probes.h"
+#include "server/proc/reload.h"
+#include "server/container/startup.h"
+#include "server/container/healthcheck.h"
+#include "server/http/worker.h"
+#include "cmd/manage.h"
+#include "server/static/compress.h"
+#include "cmd/static_setup.h"
+
+enum { EXIT_USAGE = 2 };
+enum { ERROR_TEXT_MAX = 512 };
+static const char CGROUP_ROOT[] = "/sys/fs/cgroup";
+
+extern char **environ;
+
+typedef struct {
+    const wh_config_t *cfg;
+    wh_py_options_t py;
+    bool preloaded;
+    wh_listener_t *listeners;
+    size_t listener_count;
+    wh_scoreboard_t *sb;
+    wh_ops_t ops;                 /* access log, proxies, request IDs, metrics counters */
+    wh_metrics_server_t *metrics; /* --metrics-bind, served by the master */
+} app_t;
+
+static wh_worker_t worker; /* big (read scratch): not on the stack */
+
+/* The master runs Python with --preload, or for a gunicorn config file's hooks (-c). */
+static bool master_python(const app_t *app)
+{
+    return app->preloaded || wh_gconf_active();
+}
+
+static void before_fork(void *ctx)
+{
+    wh_gconf_worker_hook("pre_fork", 0, 0);
+    if (master_python(ctx))
+        wh_py_before_fork();
+}
+
+static void after_fork_parent(void *ctx)
+{
+    if (master_python(ctx))
+        wh_py_after_fork_parent();
+}
+
+static void worker_exited(void *ctx, pid_t pid, int status)
+{
+    (void)ctx;
+    (void)status;
+    wh_gconf_worker_hook("child_exit", (long)pid, 0);
+}
+
+static void reloading(void *ctx)
+{
+    (void)ctx;
+    wh_gconf_server_hook("on_reload");
+}
+
+static void after_fork_child(void *ctx)
+{
+    if (master_python(ctx))
+        wh_py_after_fork_child();
+    wh_metrics_server_forget(((app_t *)ctx)->metrics); /* the master's, not the worker's */
+}
+
+static int metrics_poll_fds(void *ctx, struct pollfd *fds, int max)
+{
+    app_t *app = ctx;
+    return app->metrics ? wh_metrics_server_pollfds(app->metrics, fds, max) : 0;
+}
+
+static void metrics_poll_done(void *ctx, const struct pollfd *fds, int count)
+{
+    app_t *app = ctx;
+    if (app->metrics)
+        wh_metrics_server_handle(app->metrics, fds, count);
+}
+
+/* --reload: watch the directories of the modules just imported (GIL held, before the runner
+ * threads start). */
+static wh_reload_t *start_reload(wh_worker_t *w, const wh_config_t *cfg)
+{
+    char **dirs = NULL;
+    size_t count = 0;
+    if (wh_py_module_dirs(&dirs, &count) != 0)
+        wh_log(WH_LOG_WARNING, "--reload: cannot list the app's modules");
+    wh_reload_t *r =
+        wh_reload_start(w, dirs, count, cfg->reload_extra_files, cfg->reload_extra_file_count);
+    wh_py_module_dirs_free(dirs, count);
+    return r;
+}
+
+/* One worker's life, in the forked child. */
+static int worker_main(void *ctx, int slot_index)
+{
+    app_t *app = ctx;
+    const wh_config_t *cfg = app->cfg;
+    wh_slot_t *slot = &app->sb->slots[slot_index];
+    wh_gconf_worker_hook("post_fork", (long)getpid(), slot_index);
+    if (!app->preloaded && wh_py_init(&app->py) != 0)
+        return WH_EXIT_BOOT_ERROR;
+    wh_gconf_worker_hook("post_worker_init", (long)getpid(), slot_index);
+    if (wh_py_dump_stacks_on(SIGUSR2, wh_log_error_fd()) != 0)
+        wh_log(WH_LOG_WARNING, "cannot set up stack dumps for the worker timeout");
+    wh_jobq_t *jobq = wh_jobq_new();
+    if (jobq == NULL || wh_worker_init(&worker, cfg, app->listeners, app->listener_count, jobq,
+                                       app->sb, slot_index) != 0) {
+        wh_log(WH_LOG_CRITICAL, "cannot set up the worker (out of memory?)");
+        wh_jobq_free(jobq);
+        return WH_EXIT_BOOT_ERROR;
+    }
+    worker.ops = &app->ops;
+    wh_ops_worker_start(&app->ops, slot);
+    bool probes_failed = false;
+    wh_probes_t *probes = wh_probes_install(&worker, environ, &probes_failed);
+    if (probes_failed)
+        return WH_EXIT_BOOT_ERROR;
+    bool static_failed = false;
+    wh_static_t *statics = wh_static_setup(&worker, cfg, slot_index == 0, &static_failed);
+    if (static_failed)
+        return WH_EXIT_BOOT_ERROR;
+    wh_reload_t *reloader = cfg->reload ? start_reload(&worker, cfg) : NULL;
+    if (wh_py_start(jobq) != 0) {
+        wh_log(WH_LOG_CRITICAL, "cannot start the Python threads");
+        return WH_EXIT_BOOT_ERROR;
+    }
+    atomic_store(&slot->state, WH_SLOT_READY);
+    wh_log(WH_LOG_INFO, "Worker ready (pid: %ld)", (long)getpid());
+    int loop_status = wh_worker_run(&worker);
+    wh_probes_free(probes); /* the loop is done: no probe is in flight */
+    wh_reload_free(reloader);
+    wh_static_free(statics);
+    atomic_store(&slot->state, WH_SLOT_STOPPING);
+    wh_jobq_shutdown(jobq);
+    if (loop_status != 0) {
+        /* Requests were cut off; a runner may be stuck in the app, so don't wait for it. */
+        wh_log(WH_LOG_WARNING, "worker stopped with requests in flight");
+        wh_log_close();
+        _exit(1);
+    }
+    wh_py_join();
+    wh_jobq_free(jobq);
+    wh_gconf_worker_hook("worker_exit", (long)getpid(), slot_index);
+    return wh_py_finalize() == 0 ? 0 : 1;
+}
+
+/* Binds every --bind address, or takes systemd's sockets (LISTEN_FDS) when it passed some. */
+static int bind_all(const wh_config_t *cfg, wh_listener_t *listeners, size_t *count)
+{
+    char err[ERROR_TEXT_MAX];
+    *count = 0;
+    int inherited = wh_listen_systemd(listeners, WH_CONFIG_MAX_BINDS, err, sizeof(err));
+    if (inherited < 0) {
+        fprintf(stderr, "wsgihost: %s\n", err);
+        return -1;
+    }
+    if (inherited > 0) {
+        *count = (size_t)inherited;
+        return 0;
+    }
+    for (; *count < cfg->bind_count; (*count)++) {
+        if (wh_listen(cfg->binds[*count], cfg->backlog, &listeners[*count], err, sizeof(err))) {
+            fprintf(stderr, "wsgihost: %s\n", err);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int serve(wh_config_t *cfg)
+{
+    if (cfg->chdir && chdir(cfg->chdir) != 0) {
+        fprintf(stderr, "wsgihost: cannot change to --chdir %s: %s\n", cfg->chdir, strerror(errno));
+        return WH_EXIT_BOOT_ERROR;
+    }
+    if (cfg->workers == 0)
+        cfg->workers = wh_default_workers(getenv("WEB_CONCURRENCY"), CGROUP_ROOT);
+    wh_gconf_describe(cfg); /* -c: the hooks' server.cfg */
+    if (cfg->reload && cfg->preload)
+        wh_log(WH_LOG_WARNING,
+               "--reload with --preload: workers are replaced on changes, but "
+               "they reuse the master's copy of the app; drop --preload to see new code");
+    /* A module rewritten within a second of its last import, at the same size, looks
+     * unchanged to the bytecode cache (it checks mtime in seconds and size), and a reloaded
+     * worker would import the old code. --reload is for development: no bytecode cache. */
+    if (cfg->reload && setenv("PYTHONDONTWRITEBYTECODE", "1", 1) != 0)
+        wh_log(WH_LOG_WARNING, "cannot set PYTHONDONTWRITEBYTECODE: %s", strerror(errno));
+    wh_gconf_server_hook("on_starting");
+    app_t app = {
+        .cfg = cfg,
+        .py = {.app_spec = cfg->app,
+               .pythonpath = cfg->pythonpath,
+               .pythonpath_count = cfg->pythonpath_count,
+               .virtualenv = cfg->virtualenv,
+               .threads = cfg->threads,
+               .multiprocess = cfg->workers > 1},
+    };
+    /* --wait-for-db, --migrate: before Python (if any) and before binding. */
+    if (wh_startup_run(cfg, environ) != 0)
+        return WH_EXIT_BOOT_ERROR;
+    if (cfg->preload) {
+        /* The app is imported before any socket is bound: a broken app fails here. */
+        if (wh_py_init(&app.py) != 0)
+            return WH_EXIT_BOOT_ERROR;
+        app.preloaded = true;
+        /* A connection opened while importing must not be shared by forked workers. */
+        if (wh_py_close_db_connections() != 0)
+            wh_log(WH_LOG_WARNING, "closing the database connections before forking failed");
+        if (wh_py_freeze() != 0)
+            wh_log(WH_LOG_WARNING, "gc.freeze() failed: workers will share less memory");
+    }
+    /* Settings were checked by wh_config_load: only running out of memory fails here. */
+    char ops_err[ERROR_TEXT_MAX];
+    if (wh_ops_init(&app.ops, cfg, cfg->metrics_bind != NULL, ops_err, sizeof(ops_err)) != 0) {
+        fprintf(stderr, "wsgihost: error: %s\n", ops_err);
+        wh_ops_free(&app.ops);
+        if (app.preloaded)
+            (void)wh_py_finalize();
+        return WH_EXIT_BOOT_ERROR;
+    }
+    wh_listener_t listeners[WH_CONFIG_MAX_BINDS];
+    size_t bound = 0;
+    int status = WH_EXIT_BOOT_ERROR;
+    app.sb = wh_scoreboard_new();
+    if (app.sb == NULL) {
+        fprintf(stderr, "wsgihost: cannot map the scoreboard: %s\n", strerror(errno));
+        goto out;
+    }
+    if (wh_master_block_signals() != 0 || bind_all(cfg, listeners, &bound) != 0)
+        goto out;
+    app.listeners = listeners;
+    app.listener_count = bound;
+    char metrics_url[WH_ADDR_TEXT_MAX + 32] = "";
+    if (cfg->metrics_bind) {
+        char err[ERROR_TEXT_MAX];
+        wh_listener_t ml;
+        if (wh_listen(cfg->metrics_bind, cfg->backlog, &ml, err, sizeof(err)) != 0) {
+            fprintf(stderr, "wsgihost: --metrics-bind: %s\n", err);
+            goto out;
+        }
+        snprintf(metrics_url, sizeof(metrics_url), "%s", ml.display);
+        app.metrics = wh_metrics_server_new(&ml, app.sb);
+        if (app.metrics == NULL) {
+            wh_listener_close(&ml);
+            goto out;
+        }
+    }
+    wh_log(WH_LOG_INFO, "Starting wsgihost %s", WSGIHOST_VERSION);
+    for (size_t i = 0; i < bound; i++)
+        wh_log(WH_LOG_INFO, "Listening at: %s (%ld)", listeners[i].display, (long)getpid());
+    if (app.metrics)
+        wh_log(WH_LOG_INFO, "Metrics at: %s/metrics", metrics_url);
+    wh_log(WH_LOG_INFO, "Serving %s: %d worker(s), %d thread(s) each%s", cfg->app, cfg->workers,
+           cfg->threads, cfg->preload ? ", preloaded" : "");
+    wh_master_hooks_t hooks = {.before_fork = before_fork,
+                               .after_fork_parent = after_fork_parent,
+                               .after_fork_child = after_fork_child,
+                               .worker_main = worker_main,
+                               .ctx = &app,
+                               .poll_fds = metrics_poll_fds,
+                               .poll_done = metrics_poll_done,
+                               .worker_exited = worker_exited,
+                               .reloading = reloading};
+    wh_gconf_server_hook("when_ready");
+    status = wh_master_run(cfg, listeners, bound, app.sb, &hooks);
+    wh_gconf_server_hook("on_exit");
+out:
+    for (size_t i = 0; i < bound; i++)
+        wh_listener_close(&listeners[i]);
+    wh_metrics_server_free(app.metrics);
+    wh_ops_free(&app.ops);
+    wh_scoreboard_free(app.sb);
+    if (app.preloaded && wh_py_finalize() != 0 && status == 0)
+        status = 1;
+    return status;
+}
+
+/* `wsgihost NAME ARGS...` runs a subcommand instead of serving. Each gets argv from NAME on
+ * and returns the exit status. */
+typedef struct {
+    const char *name;
+    int (*main)(int argc, char **argv);
+} subcommand_t;
+
+static const subcommand_t subcommands[] = {
+    {"manage", wh_manage_main},
+    {"healthcheck", wh_healthcheck_main},
+    {"compress-static", wh_compress_static_main},
+    {NULL, NULL}, /* (add entries above this line) */
+};
+
+/* -c FILE: the file's settings under the environment's and the command line's (which are
+ * read again over them). The interpreter started for it stays for the hooks. */
+static int read_config_file(wh_config_t *cfg, int argc, char **argv, char *err, size_t err_size)
+{
+    wh_py_options_t boot = {.app_spec = cfg->app,
+                            .pythonpath = cfg->pythonpath,
+                            .pythonpath_count = cfg->pythonpath_count,
+                            .virtualenv = cfg->virtualenv,
+                            .threads = 1};
+    wh_config_t merged;
+    wh_config_init(&merged);
+    if (wh_gconf_load(cfg->config_file, &boot, &merged, err, err_size) != 0 ||
+        wh_config_load(&merged, argc, argv, environ, err, err_size) != 0) {
+        wh_config_free(&merged);
+        return -1;
+    }
+    wh_config_free(cfg);
+    *cfg = merged;
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    /* Writes to a closed socket report EPIPE instead of killing the process. */
+    signal(SIGPIPE, SIG_IGN);
+    /* A write past RLIMIT_FSIZE (ulimit -f) reports EFBIG, so a spooled body gets a 503,
+     * instead of killing the worker and its requests in flight (CPython ignores it too). */
+    signal(SIGXFSZ, SIG_IGN);
+    for (const subcommand_t *sub = subcommands; argc > 1 && sub->name; sub++) {
+        if (strcmp(argv[1], sub->name) == 0)
+            return sub->main(argc - 1, argv + 1);
+    }
+    wh_config_t cfg;
+    wh_config_init(&cfg);
+    cfg.app_optional = true; /* a config file (-c) may name it */
+    char err[ERROR_TEXT_MAX];
+    int loaded = wh_config_load(&cfg, argc, argv, environ, err, sizeof(err));
+    /* JSON from the first line on, the config file's warnings included. */
+    wh_log_set_json(loaded == 0 && cfg.log_format && strcmp(cfg.log_format, "json") == 0);
+    if (loaded != 0 || (cfg.config_file && !cfg.help && !cfg.version &&
+                        read_config_file(&cfg, argc, argv, err, sizeof(err)) != 0)) {
+        fprintf(stderr, "wsgihost: error: %s\n", err);
+        wh_config_free(&cfg);
+        (void)wh_gconf_finish();
+        return EXIT_USAGE;
+    }
+    if (!cfg.help && !cfg.version && (cfg.app == NULL || *cfg.app == '\0')) {
+        fprintf(stderr, "wsgihost: error: no application given: wsgihost --app "
+                        "MODULE[:CALLABLE] (for example wsgihost recipes.wsgi)\n");
+        wh_config_free(&cfg);
+        return EXIT_USAGE;
+    }
+    if (cfg.help || cfg.version) {
+        if (cfg.help)
+            wh_config_usage(stdout);
+        else
+            printf("wsgihost %s (Python %s, libuv %s, llhttp %d.%d.%d)\n", WSGIHOST_VERSION,
+                   wh_py_version(), uv_version_string(), LLHTTP_VERSION_MAJOR, LLHTTP_VERSION_MINOR,
+                   LLHTTP_VERSION_PATCH);
+        wh_config_free(&cfg);
+        return 0;
+    }
+    if (wh_log_open(cfg.error_logfile, cfg.access_logfile,
+                    (wh_log_level_t)wh_log_level_parse(cfg.log_level)) != 0) {
+        fprintf(stderr, "wsgihost: cannot open the log file: %s\n", strerror(errno));
+        wh_config_free(&cfg);
+        return EXIT_USAGE;
+    }
+    wh_log_set_json(cfg.log_format && strcmp(cfg.log_format, "json") == 0);
+    int status = serve(&cfg);
+    if (wh_gconf_finish() != 0 && status == 0)
+        status = 1;
+    wh_log_close();
+    wh_config_free(&cfg);
+    return status;
+}

@@ -1,0 +1,80 @@
+/* One client connection: the state machine from accept to close (read a request, hand it to a
+ * runner, write the response, keep alive or close), with its timeouts and back-pressure.
+ * Loop thread only. */
+#ifndef WSGIHOST_CONN_H
+#define WSGIHOST_CONN_H
+
+#include <sys/socket.h>
+
+#include "server/ops/forwarded.h"
+#include "server/http/worker.h"
+
+typedef enum {
+    WH_CONN_READING, /* receiving a request (or idle between requests) */
+    WH_CONN_APP,     /* a runner has the request; output flows as it comes */
+    WH_CONN_ERROR,   /* sending the server's own error answer, then closing */
+    WH_CONN_LINGER,  /* our side is shut; reading until the client closes, so it sees our
+                        answer instead of a reset */
+} wh_conn_state_t;
+
+typedef enum {
+    WH_TIMER_NONE,
+    WH_TIMER_IDLE,
+    WH_TIMER_HEAD,
+    WH_TIMER_BODY,
+    WH_TIMER_WRITE,
+    WH_TIMER_LINGER
+} wh_timer_kind_t;
+
+typedef struct wh_conn {
+    wh_worker_t *worker;
+    const wh_listener_t *listener;
+    struct wh_conn *prev, *next;
+    int fd;
+    uv_poll_t poll;
+    uv_timer_t timer;
+    int poll_events;
+    int handles_open;
+    wh_timer_kind_t timer_kind;
+    wh_conn_state_t state;
+
+    wh_http1_t http;
+    wh_buf_t pending; /* received bytes not parsed yet (pipelined or while busy) */
+
+    wh_exchange_t *ex;     /* the request in flight */
+    uint64_t submitted_ms; /* when it went to the app (for the worker timeout) */
+    unsigned ex_state;     /* its flags as last taken */
+    uint64_t requests;
+
+    wh_outseg_t *out; /* output not yet written */
+    wh_outseg_t *out_tail;
+    bool write_blocked; /* the socket said EAGAIN: wait for POLLOUT */
+
+    bool peer_eof;
+    bool closed;
+    bool parsing;      /* inside parse(): a response that completes there must not re-enter it */
+    uint64_t lingered; /* bytes discarded while lingering */
+
+    char remote_addr[WH_ADDR_TEXT_MAX];
+    char remote_port[WH_PORT_TEXT_MAX];
+
+    /* Operations (server/ops/ops.h). */
+    wh_ipaddr_t peer_ip;    /* the client (after a PROXY header), for trust decisions */
+    bool forwarded_trusted; /* --forwarded-allow-ips: its scheme headers and request ID count */
+    bool realip_trusted;    /* --real-ip-from: its X-Forwarded-For / Forwarded counts */
+    bool proxy_wait;        /* --proxy-protocol: the PROXY header has not arrived yet */
+    uint64_t start_ns;      /* when the request in flight was complete (uv_hrtime, set by submit) */
+    uint8_t ops_handler;    /* server/ops/ops.c: the request's metrics handler + 1, 0 until known */
+} wh_conn_t;
+
+/* Takes over an accepted, non-blocking socket. Returns 0, or -1 (the socket is closed). */
+int wh_conn_start(wh_worker_t *w, const wh_listener_t *l, int fd, const struct sockaddr *peer);
+
+/* The runner queued output for the conn's exchange. */
+void wh_conn_on_output(wh_conn_t *c);
+
+/* Worker stop: close now if idle; otherwise finish the request in flight and close, or with
+ * `quick` close at once. */
+void wh_conn_stop(wh_conn_t *c, bool quick);
+
+#endif

@@ -1,0 +1,74 @@
+/* The application-runner interface: how a worker's loop hands complete requests to runner
+ * threads (pyglue/ implements the runner) and gets their responses back.
+ *
+ * Threading and ownership rules:
+ *  - The loop thread creates one exchange per request and pushes it on the worker's job queue.
+ *    A runner thread pops it and owns the producing side: it alone calls wh_exchange_start,
+ *    _write, _sendfile and _wait_writable, from its own thread, and ends with exactly one
+ *    wh_exchange_finish. After that call the runner must not touch the exchange or its request.
+ *  - The request is read-only and valid from pop until finish.
+ *  - The loop never waits for a runner, and a runner never touches a socket: output is queued in
+ *    the exchange and the loop is woken (uv_async_t) to write it.
+ *  - Nothing here takes or needs Python's GIL. The calls that may block (wh_jobq_pop,
+ *    wh_exchange_wait_writable) must be made with the GIL released.
+ *  - If the client goes away, producing calls return WH_ECLIENT: stop producing (still call
+ *    close() on the app's iterable) and finish. */
+#ifndef WSGIHOST_EXCHANGE_H
+#define WSGIHOST_EXCHANGE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "server/http/request.h"
+
+typedef struct wh_jobq wh_jobq_t;
+typedef struct wh_exchange wh_exchange_t;
+
+enum {
+    WH_OK = 0,
+    WH_FULL = 1,     /* queued, but the response buffer is above its high-water mark: call
+                        wh_exchange_wait_writable (GIL released) before producing more */
+    WH_ECLIENT = -1, /* the client is gone or the connection failed: stop producing */
+    WH_EINVAL = -2,  /* invalid status or header (nothing was queued): answer 500 instead */
+    WH_ESTATE = -3,  /* called out of order (write before start, start twice) */
+};
+
+/* Takes the next exchange, blocking while the queue is empty. Returns NULL once the queue is
+ * shut down and drained: the runner thread should then exit. */
+wh_exchange_t *wh_jobq_pop(wh_jobq_t *q);
+
+/* Takes the next exchange without blocking; NULL when none is waiting. */
+wh_exchange_t *wh_jobq_try_pop(wh_jobq_t *q);
+
+const wh_request_t *wh_exchange_request(const wh_exchange_t *ex);
+
+/* Queues the status line and headers. `status` is the WSGI status string ("200 OK"); it and
+ * every header are validated (token names, no CR/LF/NUL or other controls in values): on
+ * WH_EINVAL nothing was queued. The server adds Date, Server and the framing headers itself:
+ * Content-Length when the app gave one, or from `body_len_hint` (>= 0 when the runner knows
+ * the whole body length), else chunked for HTTP/1.1 (close-delimited for HTTP/1.0).
+ * Hop-by-hop headers from the app are not forwarded, except that "Connection: close" is honoured.
+ */
+int wh_exchange_start(wh_exchange_t *ex, const char *status, size_t status_len,
+                      const wh_header_t *headers, size_t header_count, int64_t body_len_hint);
+
+/* Queues body bytes (copied). Empty writes are ignored. For HEAD the bytes are dropped. */
+int wh_exchange_write(wh_exchange_t *ex, const void *data, size_t len);
+
+/* Queues `count` bytes of a regular file from `offset`, sent with sendfile(2). The descriptor
+ * is duplicated: the caller keeps and closes its own. count < 0 means "to the end of file". */
+int wh_exchange_sendfile(wh_exchange_t *ex, int fd, int64_t offset, int64_t count);
+
+/* Blocks until the queued output is below the low-water mark (WH_OK) or the client is gone
+ * (WH_ECLIENT). */
+int wh_exchange_wait_writable(wh_exchange_t *ex);
+
+enum wh_finish {
+    WH_FINISH_OK,    /* the response is complete */
+    WH_FINISH_ERROR, /* the app failed: a 500 if nothing was started yet, else the connection is
+                        closed after what was queued (the response is cut short) */
+};
+
+/* Ends the runner's part. The exchange must not be used afterwards. */
+void wh_exchange_finish(wh_exchange_t *ex, enum wh_finish how);
+
+#endif

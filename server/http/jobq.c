@@ -1,0 +1,110 @@
+/* The job queue between the loop thread and the runner threads: a mutex-protected FIFO of
+ * exchanges. Runners pop with wh_jobq_try_pop first, so a busy runner takes queued work without
+ * sleeping; the condition variable is only signalled when some runner is waiting. */
+#include <pthread.h>
+#include <stdlib.h>
+
+#include "server/http/exchange_loop.h"
+
+struct wh_jobq {
+    pthread_mutex_t mu;
+    pthread_cond_t nonempty;
+    wh_exchange_t *head;
+    wh_exchange_t *tail;
+    size_t depth;
+    int waiting;
+    bool shutdown;
+};
+
+wh_jobq_t *wh_jobq_new(void)
+{
+    wh_jobq_t *q = calloc(1, sizeof(*q));
+    if (q == NULL)
+        return NULL;
+    if (pthread_mutex_init(&q->mu, NULL) != 0) {
+        free(q);
+        return NULL;
+    }
+    if (pthread_cond_init(&q->nonempty, NULL) != 0) {
+        pthread_mutex_destroy(&q->mu);
+        free(q);
+        return NULL;
+    }
+    return q;
+}
+
+void wh_jobq_free(wh_jobq_t *q)
+{
+    if (q == NULL)
+        return;
+    pthread_cond_destroy(&q->nonempty);
+    pthread_mutex_destroy(&q->mu);
+    free(q);
+}
+
+void wh_jobq_push(wh_jobq_t *q, wh_exchange_t *ex)
+{
+    atomic_fetch_add(&ex->refs, 1); /* the runner's reference */
+    atomic_fetch_add(&ex->notifier->outstanding, 1);
+    ex->next_job = NULL;
+    pthread_mutex_lock(&q->mu);
+    if (q->tail)
+        q->tail->next_job = ex;
+    else
+        q->head = ex;
+    q->tail = ex;
+    q->depth++;
+    bool wake = q->waiting > 0;
+    pthread_mutex_unlock(&q->mu);
+    if (wake)
+        pthread_cond_signal(&q->nonempty);
+}
+
+static wh_exchange_t *take_locked(wh_jobq_t *q)
+{
+    wh_exchange_t *ex = q->head;
+    if (ex) {
+        q->head = ex->next_job;
+        if (q->head == NULL)
+            q->tail = NULL;
+        q->depth--;
+    }
+    return ex;
+}
+
+wh_exchange_t *wh_jobq_try_pop(wh_jobq_t *q)
+{
+    pthread_mutex_lock(&q->mu);
+    wh_exchange_t *ex = take_locked(q);
+    pthread_mutex_unlock(&q->mu);
+    return ex;
+}
+
+wh_exchange_t *wh_jobq_pop(wh_jobq_t *q)
+{
+    pthread_mutex_lock(&q->mu);
+    while (q->head == NULL && !q->shutdown) {
+        q->waiting++;
+        pthread_cond_wait(&q->nonempty, &q->mu);
+        q->waiting--;
+    }
+    wh_exchange_t *ex = take_locked(q);
+    pthread_mutex_unlock(&q->mu);
+    return ex;
+}
+
+void wh_jobq_shutdown(wh_jobq_t *q)
+{
+    pthread_mutex_lock(&q->mu);
+    q->shutdown = true;
+    pthread_mutex_unlock(&q->mu);
+    pthread_cond_broadcast(&q->nonempty);
+}
+
+size_t wh_jobq_depth(wh_jobq_t *q)
+{
+    pthread_mutex_lock(&q->mu);
+    size_t depth = q->depth;
+    pthread_mutex_unlock(&q->mu);
+    return depth;
+}
