@@ -47,12 +47,6 @@ def project_version():
     return re.search(r"project\(wsgihost\s+VERSION\s+([0-9.]+)", text).group(1)
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def multithread(srv):
     with srv.conn() as c:
         return c.request("GET", "/_t/environ").json()["wsgi.multithread"]["value"]

@@ -8,7 +8,8 @@ import time
 import pytest
 
 from conftest import Server, wait_until
-from pgcluster import Cluster, free_port
+from pgcluster import Cluster
+from support import free_port
 from recipesapp import APP, APP_DIR, app_env
 
 BOOT_ERROR = 3

@@ -29,13 +29,13 @@ import shutil
 import signal
 import socket
 import subprocess
-import threading
 import time
 
 import pytest
 
 import wire
 from conftest import REPO, Server, wait_until
+from support import Load, worker_pids
 
 FAULTS = REPO / "tests" / "faults"
 SANITIZED = os.environ.get("WSGIHOST_SANITIZED") == "1"
@@ -48,14 +48,6 @@ def start(start_server, args=(), env=None, **kw):
 
 def figures(name, **values):
     print("\nfigures: %s: %s" % (name, ", ".join("%s=%s" % kv for kv in values.items())))
-
-
-def worker_pids(srv):
-    pids = []
-    for task in os.listdir("/proc/%d/task" % srv.pid):
-        with open("/proc/%d/task/%s/children" % (srv.pid, task)) as f:
-            pids += [int(p) for p in f.read().split()]
-    return sorted(pids)
 
 
 def fd_count(pid):
@@ -97,52 +89,6 @@ def app_stats(srv):
     resp = get(srv, "/stats")
     assert isinstance(resp, wire.Response) and resp.status == 200, resp
     return json.loads(resp.body)
-
-
-class Load:
-    """Client threads sending `path` on fresh connections until stopped; every request's start
-    and end times and outcome are recorded (bounded: at most max_seconds)."""
-
-    def __init__(self, srv, path="/hello", clients=8, max_seconds=60):
-        self.srv, self.path = srv, path
-        self.ok = 0
-        self.failures = []  # (start, end, what)
-        self.in_flight = {}  # thread index -> start time
-        self.lock = threading.Lock()
-        self.stopping = threading.Event()
-        self.deadline = time.monotonic() + max_seconds
-        self.threads = [threading.Thread(target=self._run, args=(i,), daemon=True)
-                        for i in range(clients)]
-        for t in self.threads:
-            t.start()
-
-    def _run(self, i):
-        raw = b"GET %s HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n" % self.path.encode()
-        while not self.stopping.is_set() and time.monotonic() < self.deadline:
-            t0 = time.monotonic()
-            with self.lock:
-                self.in_flight[i] = t0
-            resp = one(self.srv.address, raw)
-            t1 = time.monotonic()
-            with self.lock:
-                del self.in_flight[i]
-                if isinstance(resp, wire.Response) and resp.status == 200:
-                    self.ok += 1
-                else:
-                    self.failures.append((t0, t1, status(resp)))
-
-    def started_before(self, t):
-        with self.lock:
-            return sum(1 for s in self.in_flight.values() if s <= t)
-
-    def wait_for(self, count, timeout=30):
-        wait_until(lambda: self.ok >= count, timeout, "%d successful requests" % count)
-
-    def stop(self):
-        self.stopping.set()
-        for t in self.threads:
-            t.join(20)
-        return self
 
 
 # --- a worker killed under load ----------------------------------------------------------------

@@ -15,7 +15,8 @@ import time
 import pytest
 
 from conftest import binary, child_env, http_get, wait_until
-from pgcluster import Cluster, free_port
+from pgcluster import Cluster
+from support import free_port
 
 PROBES = ["--health-path", "/healthz", "--ready-path", "/readyz"]
 
