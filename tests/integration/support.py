@@ -1,6 +1,8 @@
 """Helpers the test modules share (written once here): a free port, a process's children, and
 the load generator that keeps a server busy while a test signals, kills or stalls it."""
 
+import ctypes
+import errno
 import os
 import socket
 import threading
@@ -10,6 +12,7 @@ import wire
 from conftest import wait_until
 
 LOAD_MAX_SECONDS = 60  # a bound on every load, never reached by the tests
+SYS_PIDFD_GETFD = 438  # the same number on every Linux architecture (since 5.6)
 
 
 def free_port():
@@ -31,6 +34,78 @@ def children(pid):
 def worker_pids(srv):
     """The master's live child processes (its workers)."""
     return children(srv.pid)
+
+
+def server_side(srv, client):
+    """The server's end of the connected TCP socket `client`: a copy of the worker's descriptor
+    (pidfd_getfd(2)), found by its peer address. The caller closes it."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    me = client.getsockname()
+    for pid in worker_pids(srv):
+        pidfd = os.pidfd_open(pid)
+        try:
+            for fd in os.listdir("/proc/%d/fd" % pid):
+                try:
+                    if not os.readlink("/proc/%d/fd/%s" % (pid, fd)).startswith("socket:"):
+                        continue
+                except FileNotFoundError:
+                    continue  # closed meanwhile
+                copy = libc.syscall(SYS_PIDFD_GETFD, pidfd, int(fd), 0)
+                if copy < 0:
+                    err = ctypes.get_errno()
+                    if err == errno.EBADF:
+                        continue
+                    raise AssertionError("pidfd_getfd on worker %d: %s (needs Linux >= 5.6 and "
+                                         "permission to ptrace it)" % (pid, os.strerror(err)))
+                sock = socket.socket(fileno=copy)
+                try:
+                    if sock.type == socket.SOCK_STREAM and sock.getpeername() == me:
+                        return sock
+                except OSError:
+                    pass  # a listener, or another family: no peer
+                sock.close()
+        finally:
+            os.close(pidfd)
+    raise AssertionError("no worker of pid %d holds the connection from %s" % (srv.pid, me))
+
+
+class Hold:
+    """A request to testapp's /_t/hold that occupies one Python thread until release():
+    `with Hold(srv, tmp_path) as hold:` returns once the request is inside the app; leaving
+    the block releases it and checks it ended with a 200."""
+
+    def __init__(self, srv, directory, timeout=30):
+        self.srv, self.dir, self.timeout = srv, directory, timeout
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.result = {}
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self):
+        try:
+            self.result["resp"] = self.srv.get("/_t/hold?dir=%s" % self.dir, timeout=self.timeout)
+        except Exception as e:  # reported by release()
+            self.result["error"] = e
+
+    def __enter__(self):
+        self.thread.start()
+        wait_until(lambda: (self.dir / "entered").exists() or "error" in self.result,
+                   self.timeout, "the held request to reach the app")
+        assert "error" not in self.result, self.result["error"]
+        return self
+
+    def release(self):
+        (self.dir / "release").touch()
+        self.thread.join(self.timeout)
+        assert not self.thread.is_alive(), "the held request did not end"
+        resp = self.result.get("resp")
+        assert resp is not None and resp.status == 200 and resp.body == b"released", self.result
+
+    def __exit__(self, exc_type, *exc):
+        if exc_type is None:
+            self.release()
+        else:  # end the request, but let the test's own failure be the one reported
+            (self.dir / "release").touch()
+            self.thread.join(self.timeout)
 
 
 def one_request(address, path, timeout=10.0):

@@ -6,12 +6,14 @@ import email.utils
 import hashlib
 import os
 import random
+import socket
 import time
 
 import pytest
 
 import wire
 from conftest import CHUNK_EXT_LIMIT, chunk_ext_refused, http_get, wait_until
+from support import server_side
 from testapp import pattern
 
 
@@ -301,6 +303,9 @@ def test_many_connections_at_once(server):
     wait_until(lambda: server.get("/_t/hello").status == 200, 5, "the server to answer again")
 
 
-def test_tcp_nodelay():
-    pytest.skip("TCP_NODELAY is an option of the server's accepted socket: a client cannot read "
-                "it, and timing small responses to infer it would be flaky; checked by review")
+def test_tcp_nodelay(server):
+    """Read from the worker's own accepted socket (a client cannot see the option)."""
+    with server.conn() as c:
+        assert c.request("GET", "/_t/hello").status == 200
+        with server_side(server, c.sock) as accepted:
+            assert accepted.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
