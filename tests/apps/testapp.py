@@ -262,6 +262,22 @@ def t_hold(environ, start_response):
     return Body([body])
 
 
+def t_hold_thread(environ, start_response):
+    """?dir=D: starts a non-daemon thread that runs until D/release exists (at most
+    HOLD_MAX_SECONDS), so the worker's interpreter cannot finish before then; answers at once."""
+    d = _query(environ)["dir"]
+
+    def hold():
+        deadline = time.monotonic() + HOLD_MAX_SECONDS
+        while not os.path.exists(os.path.join(d, "release")) and time.monotonic() < deadline:
+            time.sleep(0.01)
+
+    threading.Thread(target=hold, daemon=False).start()
+    body = b"holding"
+    start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))])
+    return Body([body])
+
+
 def t_barrier(environ, start_response):
     """?id=X&n=N: waits until N requests with the same id are inside the app (5 s at most)."""
     q = _query(environ)
@@ -428,6 +444,7 @@ ROUTES = {
     "/_t/sleep": t_sleep,
     "/_t/barrier": t_barrier,
     "/_t/hold": t_hold,
+    "/_t/hold-thread": t_hold_thread,
     "/_t/errors": t_errors,
     "/_t/file": t_file,
     "/_t/write": t_write,

@@ -108,6 +108,31 @@ class Hold:
             self.thread.join(self.timeout)
 
 
+def metrics_url(srv):
+    """(host, port) of the server's --metrics-bind listener, from its log."""
+    m = srv.stderr.wait_for(r"Metrics at: http://([\d.]+):(\d+)/metrics", 10)
+    return m.group(1), int(m.group(2))
+
+
+def scrape(srv, path="/metrics", method="GET"):
+    host, port = metrics_url(srv)
+    with wire.Conn((host, port), 10) as c:
+        return c.request(method, path, host="m")
+
+
+def samples(srv):
+    """The /metrics samples: {'name{labels}': value}."""
+    resp = scrape(srv)
+    assert resp.status == 200, resp
+    assert resp.header("Content-Type").startswith("text/plain; version=0.0.4")
+    out = {}
+    for line in resp.body.decode().splitlines():
+        if line and not line.startswith("#"):
+            name, value = line.rsplit(" ", 1)
+            out[name] = float(value)
+    return out
+
+
 def one_request(address, path, timeout=10.0):
     """GET `path` on a new connection. Returns (outcome, detail): ("ok", body) for a 200,
     ("refused", None) when the connection was refused, ("reset", None) when it was reset

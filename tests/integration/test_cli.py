@@ -13,6 +13,7 @@ import pytest
 
 import wire
 from conftest import APPS, REPO, binary, child_env, parse_url, wait_until
+from support import free_port
 
 ERROR_EXIT_TIMEOUT = 20
 
@@ -242,7 +243,9 @@ def test_pythonpath_list(start_server, tmp_path):
     assert srv.get("/_t/hello").body == b"Hello, World!\n"
 
 
-def test_virtualenv(start_server, tmp_path):
+@pytest.mark.parametrize("how", ["flag", "VIRTUAL_ENV"])
+def test_virtualenv(start_server, tmp_path, how):
+    """--virtualenv DIR, and $VIRTUAL_ENV as its default (an activated venv)."""
     venv = tmp_path / "venv"
     subprocess.run(["/usr/bin/python3", "-m", "venv", "--without-pip", str(venv)], check=True,
                    timeout=60)
@@ -253,7 +256,10 @@ def test_virtualenv(start_server, tmp_path):
         "    body = sys.prefix.encode()\n"
         "    start_response('200 OK', [('Content-Length', str(len(body)))])\n"
         "    return [body]\n")
-    srv = start_server(app="venvonly", pythonpath=False, args=["--virtualenv", str(venv)])
+    if how == "flag":
+        srv = start_server(app="venvonly", pythonpath=False, args=["--virtualenv", str(venv)])
+    else:
+        srv = start_server(app="venvonly", pythonpath=False, env={"VIRTUAL_ENV": str(venv)})
     resp = srv.get("/")
     assert resp.status == 200 and resp.body.decode() == str(venv), resp
 

@@ -14,6 +14,7 @@ import pytest
 
 import wire
 from conftest import binary, child_env, wait_until, APPS
+from support import samples, scrape
 
 APP = "opsapp:application"
 
@@ -400,35 +401,6 @@ def test_request_id_app_header_wins_and_off_by_default(start_server):
 
 
 # ---- metrics --------------------------------------------------------------------------------
-
-def metrics_url(srv):
-    m = srv.stderr.wait_for(r"Metrics at: http://([\d.]+):(\d+)/metrics", 10)
-    return m.group(1), int(m.group(2))
-
-
-def scrape(srv, path="/metrics", method="GET"):
-    host, port = metrics_url(srv)
-    with wire.Conn((host, port), 10) as c:
-        return c.request(method, path, host="m")
-
-
-def samples(srv):
-    resp = scrape(srv)
-    assert resp.status == 200, resp
-    assert resp.header("Content-Type").startswith("text/plain; version=0.0.4")
-    out = {}
-    for line in resp.body.decode().splitlines():
-        if line and not line.startswith("#"):
-            name, value = line.rsplit(" ", 1)
-            out[name] = float(value)
-    return out
-
-
-def metric_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
 
 def test_metrics_across_two_workers(start_server):
     srv = start_server(app=APP, args=["--workers", "2", "--metrics-bind", "127.0.0.1:0"],

@@ -178,16 +178,18 @@ def test_app_that_fails_to_import_stops_the_master(start_server):
     assert "Traceback" in err and "failed to boot" in err
 
 
-def test_quick_stop_on_sigint(start_server, tmp_path):
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGQUIT])
+def test_quick_stop_on_sigint(start_server, tmp_path, sig):
     srv = start(start_server, workers=2)
     mark = tmp_path / "in-app"
     hung = socket.create_connection((srv.host, srv.port), timeout=30)
     hung.sendall(b"GET /sleep?s=60&mark=%s HTTP/1.1\r\nHost: t\r\n\r\n" % str(mark).encode())
     wait_until(mark.exists, 10, "the request in the app")
     started = time.monotonic()
-    srv.send_signal(signal.SIGINT)
+    srv.send_signal(sig)
     srv.wait_exit(timeout=15)
     assert time.monotonic() - started < 10  # long before the request would finish
+    assert "Handling signal: quick stop" in srv.stderr.text()
     hung.close()
 
 
