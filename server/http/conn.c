@@ -336,6 +336,9 @@ static void response_done(wh_conn_t *c)
     c->ex_state = 0;
     c->requests++;
     wh_worker_request_done(c->worker);
+    /* The request that reaches --max-requests has just stopped the worker: close rather
+     * than carry one request more. */
+    keep = keep && !c->worker->stopping;
     if (!keep) {
         linger_close(c);
         return;

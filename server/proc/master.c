@@ -33,6 +33,7 @@ typedef struct {
     int slot;
     unsigned generation;
     bool retiring;
+    bool recycling; /* stopping by itself (--max-requests): counted as a recycle at exit */
     uint64_t started_ms;
     uint64_t kill_at_ms; /* 0: not scheduled */
 } worker_proc_t;
@@ -208,6 +209,8 @@ static void on_worker_exit(master_t *m, size_t index, int status)
     atomic_store(&s->state, WH_SLOT_FREE);
     if (m->hooks->worker_exited)
         m->hooks->worker_exited(m->hooks->ctx, p.pid, status);
+    if (p.recycling)
+        atomic_fetch_add(&m->sb->worker_recycles, 1);
     if (m->stopping || p.retiring) {
         wh_log(WH_LOG_INFO, "Worker exiting (pid: %ld)", (long)p.pid);
         return;
@@ -353,6 +356,7 @@ static void tick(master_t *m)
          * does not exit in time: the app's non-daemon threads can hold Py_FinalizeEx forever. */
         if (!p->retiring && atomic_load(&m->sb->slots[p->slot].state) == WH_SLOT_STOPPING) {
             p->retiring = true;
+            p->recycling = true;
             p->kill_at_ms = now + ms_of(m->cfg->graceful_timeout) + KILL_MARGIN_MS;
         }
         if (p->retiring && p->kill_at_ms && now >= p->kill_at_ms) {

@@ -246,6 +246,38 @@ def t_sleep(environ, start_response):
     return Body([body])
 
 
+HOLD_MAX_SECONDS = 30
+
+
+def t_hold(environ, start_response):
+    """?dir=D: creates D/entered, then holds its Python thread until D/release exists (at most
+    HOLD_MAX_SECONDS): a test sees the request reach the app and decides when it ends."""
+    d = _query(environ)["dir"]
+    open(os.path.join(d, "entered"), "w").close()
+    deadline = time.monotonic() + HOLD_MAX_SECONDS
+    while not os.path.exists(os.path.join(d, "release")) and time.monotonic() < deadline:
+        time.sleep(0.01)  # the app's side of the hand-off: polls the file, bounded
+    body = b"released" if os.path.exists(os.path.join(d, "release")) else b"timeout"
+    start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))])
+    return Body([body])
+
+
+def t_hold_thread(environ, start_response):
+    """?dir=D: starts a non-daemon thread that runs until D/release exists (at most
+    HOLD_MAX_SECONDS), so the worker's interpreter cannot finish before then; answers at once."""
+    d = _query(environ)["dir"]
+
+    def hold():
+        deadline = time.monotonic() + HOLD_MAX_SECONDS
+        while not os.path.exists(os.path.join(d, "release")) and time.monotonic() < deadline:
+            time.sleep(0.01)
+
+    threading.Thread(target=hold, daemon=False).start()
+    body = b"holding"
+    start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))])
+    return Body([body])
+
+
 def t_barrier(environ, start_response):
     """?id=X&n=N: waits until N requests with the same id are inside the app (5 s at most)."""
     q = _query(environ)
@@ -411,6 +443,8 @@ ROUTES = {
     "/_t/stream": t_stream,
     "/_t/sleep": t_sleep,
     "/_t/barrier": t_barrier,
+    "/_t/hold": t_hold,
+    "/_t/hold-thread": t_hold_thread,
     "/_t/errors": t_errors,
     "/_t/file": t_file,
     "/_t/write": t_write,

@@ -13,7 +13,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -23,6 +22,7 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "tests" / "integration"))
 from conftest import wait_until  # noqa: E402  (the integration suite's; see the docstring)
+from support import free_port  # noqa: E402,F401  (the tests here import it from imagelib)
 STYLES = ("single", "multistage", "distroless")
 # Image sizes in MB (10^6 bytes, as docker reports them): the seeds' images, with gunicorn and
 # whitenoise, and this project's targets.
@@ -74,12 +74,6 @@ def require_image(tag):
 
 def inspect(kind, name, fmt="{{json .}}"):
     return json.loads(docker(kind, "inspect", "--format", fmt, name).stdout)
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_for(predicate, timeout, what, interval=0.1):

@@ -4,10 +4,11 @@ As root the cluster runs as the `postgres` account (PostgreSQL refuses to run as
 
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 from pathlib import Path
+
+from support import free_port
 
 START_TIMEOUT = 60
 
@@ -26,12 +27,6 @@ def pg_bin():
         raise AssertionError("PostgreSQL is not installed: run scripts/bootstrap "
                              "(apt-get install postgresql)")
     return found[-1].parent
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Cluster:

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO, Server, wait_until
-from pgcluster import free_port
+from support import free_port
 from recipesapp import APP, APP_DIR, app_env, manage
 
 ADMIN_USER, ADMIN_PASSWORD = "admin", "admin-pass-for-tests-7"

@@ -13,6 +13,7 @@ import pytest
 
 import wire
 from conftest import APPS, REPO, binary, child_env, parse_url, wait_until
+from support import free_port
 
 ERROR_EXIT_TIMEOUT = 20
 
@@ -45,12 +46,6 @@ def assert_fails(proc, *needles):
 def project_version():
     text = (REPO / "CMakeLists.txt").read_text()
     return re.search(r"project\(wsgihost\s+VERSION\s+([0-9.]+)", text).group(1)
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def multithread(srv):
@@ -199,9 +194,19 @@ def test_env_flag(start_server):
     assert multithread(start_server()) is False
 
 
+def idle_close_seconds(srv):
+    """How long the server keeps an idle keep-alive connection open after a response."""
+    with srv.conn(timeout=30) as c:
+        assert c.request("GET", "/_t/hello").status == 200
+        t0 = time.monotonic()
+        assert c.wait_closed(30), "an idle connection still open after 30 s"
+        return time.monotonic() - t0
+
+
 def test_env_cmd_args(start_server):
-    srv = start_server(env={"WSGIHOST_CMD_ARGS": "--threads 3 --keep-alive 7"})
+    srv = start_server(env={"WSGIHOST_CMD_ARGS": "--threads 3 --keep-alive 1"})
     assert multithread(srv) is True
+    assert 0.9 <= idle_close_seconds(srv) < 3
 
 
 def test_port_env_binds_all_interfaces(start_server):
@@ -238,7 +243,9 @@ def test_pythonpath_list(start_server, tmp_path):
     assert srv.get("/_t/hello").body == b"Hello, World!\n"
 
 
-def test_virtualenv(start_server, tmp_path):
+@pytest.mark.parametrize("how", ["flag", "VIRTUAL_ENV"])
+def test_virtualenv(start_server, tmp_path, how):
+    """--virtualenv DIR, and $VIRTUAL_ENV as its default (an activated venv)."""
     venv = tmp_path / "venv"
     subprocess.run(["/usr/bin/python3", "-m", "venv", "--without-pip", str(venv)], check=True,
                    timeout=60)
@@ -249,13 +256,27 @@ def test_virtualenv(start_server, tmp_path):
         "    body = sys.prefix.encode()\n"
         "    start_response('200 OK', [('Content-Length', str(len(body)))])\n"
         "    return [body]\n")
-    srv = start_server(app="venvonly", pythonpath=False, args=["--virtualenv", str(venv)])
+    if how == "flag":
+        srv = start_server(app="venvonly", pythonpath=False, args=["--virtualenv", str(venv)])
+    else:
+        srv = start_server(app="venvonly", pythonpath=False, env={"VIRTUAL_ENV": str(venv)})
     resp = srv.get("/")
     assert resp.status == 200 and resp.body.decode() == str(venv), resp
 
 
+def listen_backlog(port):
+    """The backlog of the TCP listener on 127.0.0.1:port (ss shows it as Send-Q)."""
+    out = subprocess.run(["ss", "-Hltn", "sport = :%d" % port], capture_output=True, text=True,
+                         timeout=10, check=True).stdout
+    (row,) = out.splitlines()
+    return int(row.split()[2])
+
+
 def test_backlog_flag(start_server):
-    assert start_server(args=["--backlog", "16"]).get("/_t/hello").status == 200
+    srv = start_server(args=["--backlog", "16"])
+    assert srv.get("/_t/hello").status == 200
+    assert listen_backlog(srv.port) == 16
+    assert listen_backlog(start_server().port) == 2048  # the default
 
 
 # --- binding ----------------------------------------------------------------------------------
@@ -365,5 +386,13 @@ def test_no_access_log_by_default(start_server):
     assert "nolog-test" not in srv.stdout.text() + srv.stderr.text()
 
 
-def test_log_level_debug_starts(start_server):
-    assert start_server(args=["--log-level", "debug"]).get("/_t/hello").status == 200
+def test_log_level_debug_logs_debug_lines(start_server):
+    """A request the server refuses is logged at debug level only."""
+    for level, shown in (("debug", True), ("info", False)):
+        srv = start_server(args=["--log-level", level])
+        assert srv.get("/_t/hello").status == 200
+        with srv.conn() as c:
+            c.send(b"GET /bad%00 HTTP/1.1\r\nHost: t\r\n\r\n")
+            assert c.read_final().status == 400
+        srv.stop()
+        assert (": 400 Bad Request" in srv.stderr.text()) == shown, (level, srv.stderr.text())

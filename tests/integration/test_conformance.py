@@ -313,7 +313,9 @@ def check_accepted(resp, req, ctx):
 
 def check_rejected(resp, status, ctx):
     if resp is None:
-        return  # closed without an answer: allowed for a rejection
+        # closed without an answer: allowed for a rejection, unless we promise a status
+        assert not status, "expected %d, the connection closed silently\n%s" % (status, ctx)
+        return
     assert 400 <= resp.status < 500 or resp.status in (501, 505), (
         "expected a 4xx/501/505 rejection or a close, got %r\n%s" % (resp, ctx))
     if status:

@@ -2,13 +2,15 @@
 (`manage migrate --noinput` in the master before the workers start, under a PostgreSQL advisory
 lock so replicas starting together do not race), against throw-away clusters."""
 
+import os
 import threading
 import time
 
 import pytest
 
 from conftest import Server, wait_until
-from pgcluster import Cluster, free_port
+from pgcluster import Cluster
+from support import free_port
 from recipesapp import APP, APP_DIR, app_env
 
 BOOT_ERROR = 3
@@ -123,10 +125,34 @@ def test_migrate_failure_stops_the_start(tmp_path, cluster):
     assert "cannot connect to take the migration lock" in srv.stderr.text()
 
 
+def postgres_connections(pid, port):
+    """How many TCP connections process `pid` holds to 127.0.0.1:`port`."""
+    sockets = set()
+    for fd in os.listdir("/proc/%d/fd" % pid):
+        try:
+            sockets.add(os.readlink("/proc/%d/fd/%s" % (pid, fd)))
+        except FileNotFoundError:
+            continue  # closed meanwhile
+    with open("/proc/%d/net/tcp" % pid) as f:
+        rows = [line.split() for line in f.readlines()[1:]]
+    return sum(1 for r in rows if int(r[2].split(":")[1], 16) == port
+               and "socket:[%s]" % r[9] in sockets)
+
+
 def test_preload_with_postgres_closes_connections_before_forking(tmp_path, cluster):
     url = cluster.createdb("preload")
-    srv = recipes_server(tmp_path, ["--migrate", "--preload", "--workers", "2"], url)
+    # The app opens a connection while it is imported, in the master (--preload).
+    (tmp_path / "preloaddb.py").write_text(
+        "from recipes.wsgi import application\n"
+        "from django.db import connection\n"
+        "with connection.cursor() as cursor:\n"
+        "    cursor.execute('SELECT 1')\n")
+    srv = Server(app="preloaddb", args=["--chdir", str(APP_DIR), "--pythonpath", str(tmp_path),
+                                        "--migrate", "--preload", "--workers", "2"],
+                 env=app_env(tmp_path, url), pythonpath=False)
     try:
+        assert postgres_connections(srv.pid, cluster.port) == 0, (
+            "the master still holds the connection it opened while importing the app")
         wait_until(lambda: srv.get("/api/recipes/").status == 200, 10, "the API")
         for _ in range(6):
             assert srv.get("/api/recipes/").status == 200

@@ -14,6 +14,7 @@ import pytest
 
 import wire
 from conftest import binary, child_env, wait_until, APPS
+from support import samples, scrape
 
 APP = "opsapp:application"
 
@@ -157,18 +158,31 @@ def test_json_error_log_wraps_tracebacks(start_server):
 
 
 def test_usr1_reopens_the_access_log(start_server, tmp_path):
-    log = tmp_path / "access.log"
+    log, old = tmp_path / "access.log", tmp_path / "access.log.1"
     srv = start_server(app=APP, args=["--access-logfile", str(log)])
     srv.get("/?before=rotate")
     wait_until(lambda: "before=rotate" in log.read_text(), 10, "the first line")
-    log.rename(tmp_path / "access.log.1")
+    log.rename(old)
     srv.send_signal(signal.SIGUSR1)
-    # Reopening is asynchronous: requests until one lands in the new file.
-    def rotated():
-        srv.get("/?after=rotate")
-        return log.exists() and "after=rotate" in log.read_text()
-    wait_until(rotated, 10, "a line in the reopened file", interval=0.05)
-    assert "after=rotate" not in (tmp_path / "access.log.1").read_text().split("before")[0]
+    # Reopening is asynchronous: numbered requests until one lands in the new file.
+    probes = iter(range(1000))
+
+    def reopened():
+        srv.get("/?probe=%d" % next(probes))
+        return log.exists() and "probe=" in log.read_text()
+    wait_until(reopened, 10, "a line in the reopened file", interval=0.05)
+    for i in range(5):
+        srv.get("/?after=%d" % i)
+    wait_until(lambda: "after=4" in log.read_text(), 10, "the later lines in the new file")
+    new_text, old_text = log.read_text(), old.read_text()
+    assert all("after=%d" % i in new_text for i in range(5)), new_text
+    assert "after=" not in old_text, old_text
+    # Every line once, and the switch happened once: old probes all precede the new ones.
+    in_old = [int(p) for p in re.findall(r"probe=(\d+)", old_text)]
+    in_new = [int(p) for p in re.findall(r"probe=(\d+)", new_text)]
+    assert in_new and not set(in_old) & set(in_new), (in_old, in_new)
+    assert not in_old or max(in_old) < min(in_new), (in_old, in_new)
+    assert "before=rotate" in old_text and "before=rotate" not in new_text
 
 
 @pytest.mark.parametrize("args, message", [
@@ -387,35 +401,6 @@ def test_request_id_app_header_wins_and_off_by_default(start_server):
 
 
 # ---- metrics --------------------------------------------------------------------------------
-
-def metrics_url(srv):
-    m = srv.stderr.wait_for(r"Metrics at: http://([\d.]+):(\d+)/metrics", 10)
-    return m.group(1), int(m.group(2))
-
-
-def scrape(srv, path="/metrics", method="GET"):
-    host, port = metrics_url(srv)
-    with wire.Conn((host, port), 10) as c:
-        return c.request(method, path, host="m")
-
-
-def samples(srv):
-    resp = scrape(srv)
-    assert resp.status == 200, resp
-    assert resp.header("Content-Type").startswith("text/plain; version=0.0.4")
-    out = {}
-    for line in resp.body.decode().splitlines():
-        if line and not line.startswith("#"):
-            name, value = line.rsplit(" ", 1)
-            out[name] = float(value)
-    return out
-
-
-def metric_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
 
 def test_metrics_across_two_workers(start_server):
     srv = start_server(app=APP, args=["--workers", "2", "--metrics-bind", "127.0.0.1:0"],

@@ -1,10 +1,13 @@
-"""docker/k8s: the manifests lint clean, render with `kubectl kustomize` (when kubectl is
-installed: Debian 12 has no kustomize-capable kubectl of its own, so this part may skip), and
-keep the promises the README makes: probes on the health and ready paths, a grace period that
-covers the drain delay plus the graceful timeout, non-root with a read-only root filesystem."""
+"""docker/k8s: the manifests lint clean; rendered as kustomization.yaml says (its resources, labels
+and image), every object validates against Kubernetes' schemas (kubernetes-validate, pinned, from
+the project's venv: scripts/tools-venv); and they keep the promises the README makes: probes on
+the health and ready paths, a grace period that covers the drain delay plus the graceful timeout,
+non-root with a read-only root filesystem."""
 
+import os
 import shutil
 import subprocess
+from pathlib import Path
 
 import pytest
 import yaml
@@ -37,15 +40,73 @@ def test_yamllint_clean():
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
-def test_kustomize_renders():
+# The oldest and the newest Kubernetes release the pinned kubernetes-validate knows.
+K8S_VERSIONS = ("1.25.0", "1.37.0")
+TOOLS_VENV = Path(os.environ.get("WSGIHOST_TOOLS_VENV") or REPO / "build-tools" / "venv")
+
+
+def render():
+    """What `kubectl kustomize docker/k8s` outputs, for the features kustomization.yaml uses:
+    its resources, with `labels` (on metadata only: includeSelectors false, no templates) and
+    `images` applied. Anything else in it fails here rather than being ignored."""
+    kust = yaml.safe_load((K8S / "kustomization.yaml").read_text())
+    unknown = set(kust) - {"apiVersion", "kind", "labels", "resources", "images"}
+    assert not unknown, "kustomization.yaml uses %s: teach render() about it" % sorted(unknown)
+    images = {i["name"]: "%s:%s" % (i["newName"], i["newTag"]) for i in kust["images"]}
+    objects = []
+    for name in kust["resources"]:
+        for doc in yaml.safe_load_all((K8S / name).read_text()):
+            if not doc:
+                continue
+            for group in kust["labels"]:
+                assert not group.get("includeSelectors") and not group.get("includeTemplates")
+                doc["metadata"].setdefault("labels", {}).update(group["pairs"])
+            pod = doc.get("spec", {}).get("template", {}).get("spec", {})
+            for c in pod.get("containers", []) + pod.get("initContainers", []):
+                repo = c["image"].split(":", 1)[0]
+                c["image"] = images.get(repo, c["image"])
+            objects.append(doc)
+    return objects
+
+
+def test_every_manifest_is_a_kustomize_resource():
+    listed = yaml.safe_load((K8S / "kustomization.yaml").read_text())["resources"]
+    files = sorted(p.name for p in K8S.glob("*.yaml") if p.name != "kustomization.yaml")
+    assert sorted(listed) == files
+
+
+def test_rendered_objects_are_valid_kubernetes(tmp_path):
+    validate = TOOLS_VENV / "bin" / "kubernetes-validate"
+    assert validate.exists(), ("%s is missing: scripts/bootstrap makes the tools venv "
+                               "(scripts/tools-venv)" % validate)
+    objects = render()
+    kinds = sorted(d["kind"] for d in objects)
+    assert kinds == ["Deployment", "Job", "PodDisruptionBudget", "Service"]
+    assert all(d["metadata"]["labels"]["app.kubernetes.io/part-of"] == "recipes" for d in objects)
+    files = []
+    for i, doc in enumerate(objects):
+        files.append(tmp_path / ("%d-%s.yaml" % (i, doc["kind"].lower())))
+        files[-1].write_text(yaml.safe_dump(doc))
+    for version in K8S_VERSIONS:
+        proc = subprocess.run([str(validate), "--strict", "--quiet", "-k", version]
+                              + [str(f) for f in files], capture_output=True, text=True,
+                              timeout=120)
+        assert proc.returncode == 0, "Kubernetes %s:\n%s%s" % (version, proc.stdout, proc.stderr)
+        # --quiet prints only failures and warnings: none, and every object was checked.
+        assert not (proc.stdout + proc.stderr).strip(), proc.stdout + proc.stderr
+
+
+def test_kubectl_kustomize_matches_the_render():
     kubectl = shutil.which("kubectl")
     if kubectl is None:
-        pytest.skip("kubectl is not installed (Debian 12 has no kubectl with kustomize)")
+        pytest.skip("kubectl is not installed (Debian has no kubectl with kustomize): "
+                    "test_rendered_objects_are_valid_kubernetes validates our render")
     proc = subprocess.run([kubectl, "kustomize", str(K8S)], capture_output=True, text=True,
                           timeout=60)
     assert proc.returncode == 0, proc.stderr
-    kinds = sorted(d["kind"] for d in yaml.safe_load_all(proc.stdout) if d)
-    assert kinds == ["Deployment", "Job", "PodDisruptionBudget", "Service"]
+    key = lambda d: (d["kind"], d["metadata"]["name"])  # noqa: E731
+    assert sorted((d for d in yaml.safe_load_all(proc.stdout) if d), key=key) == sorted(
+        render(), key=key)
 
 
 def test_deployment_probes_and_shutdown_timing():

@@ -9,13 +9,13 @@ interferes, and --health-timeout 1."""
 import json
 import signal
 import subprocess
-import threading
 import time
 
 import pytest
 
 from conftest import binary, child_env, http_get, wait_until
-from pgcluster import Cluster, free_port
+from pgcluster import Cluster
+from support import Hold, free_port
 
 PROBES = ["--health-path", "/healthz", "--ready-path", "/readyz"]
 
@@ -81,23 +81,17 @@ def test_readiness_is_cached(start_server, cluster):
     assert time.monotonic() - t0 < 5
 
 
-def test_liveness_fails_while_a_python_thread_is_stuck(start_server):
+def test_liveness_fails_while_a_python_thread_is_stuck(start_server, tmp_path):
     srv = start_server(args=PROBES + ["--threads", "1", "--timeout", "0",
                                       "--health-timeout", "1"])
-    result = {}
-    slow = threading.Thread(target=lambda: result.update(r=srv.get("/_t/sleep?ms=3500",
-                                                                   timeout=20)))
-    slow.start()
-    try:
+    # The only Python thread is held in the app until liveness has failed.
+    with Hold(srv, tmp_path / "hold"):
         status, doc = wait_until(lambda: (lambda r: r if r[0] == 503 else None)(
-            probe(srv, "/healthz")), 3, "liveness to fail")
+            probe(srv, "/healthz")), 15, "liveness to fail")
         assert doc["status"] == "stalled"
         assert "in the app for" in doc["reason"]
         # The loop still answers (readiness too), though the only Python thread is busy.
         assert probe(srv, "/readyz")[0] == 200
-    finally:
-        slow.join(20)
-    assert result["r"].status == 200
     assert probe(srv, "/healthz") == (200, {"status": "ok"})
 
 
@@ -145,18 +139,14 @@ def test_healthcheck_default_url_from_port_and_health_path(start_server):
     assert "http://127.0.0.1:%d/healthz" % srv.port in proc.stdout
 
 
-def test_healthcheck_reports_a_failing_probe(start_server):
+def test_healthcheck_reports_a_failing_probe(start_server, tmp_path):
     srv = start_server(args=PROBES + ["--threads", "1", "--timeout", "0",
                                       "--health-timeout", "1"])
-    slow = threading.Thread(target=lambda: srv.get("/_t/sleep?ms=2500", timeout=20))
-    slow.start()
-    try:
-        time.sleep(1.5)
+    with Hold(srv, tmp_path / "hold"):
+        wait_until(lambda: probe(srv, "/healthz")[0] == 503, 15, "liveness to fail")
         proc = healthcheck("--url", "http://127.0.0.1:%d/healthz" % srv.port)
         assert proc.returncode == 1
         assert "503" in proc.stdout
-    finally:
-        slow.join(20)
 
 
 def test_healthcheck_times_out(tmp_path):

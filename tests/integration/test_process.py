@@ -2,7 +2,6 @@
 PID 1 duty). Every test runs on loopback with bounded loops; "under load" means client threads
 sending requests on fresh connections until told to stop."""
 
-import errno
 import http.client
 import os
 import re
@@ -10,91 +9,15 @@ import shutil
 import signal
 import socket
 import subprocess
-import threading
 import time
 from pathlib import Path
 
 import pytest
 
 from conftest import APPS, Server, wait_until
+from support import Load, worker_pids
 
-LOAD_THREADS = 4
-LOAD_MAX_REQUESTS = 20000  # per thread: a bound, never reached in these tests
-LOAD_MAX_SECONDS = 60
-
-
-class Load:
-    """Client threads sending GET /pid until stopped. A request counts as failed when its
-    connection was accepted but no complete 200 came back; a refused connection (the server
-    stopped listening) is counted apart, as a client would simply retry it elsewhere."""
-
-    def __init__(self, srv, path="/pid"):
-        self.srv, self.path = srv, path
-        self.ok, self.failed, self.refused, self.reset = 0, [], 0, 0
-        self.pids = {}
-        self.lock = threading.Lock()
-        self.stopping = threading.Event()
-        self.threads = [threading.Thread(target=self._run, daemon=True)
-                        for _ in range(LOAD_THREADS)]
-        for t in self.threads:
-            t.start()
-
-    def _one(self):
-        conn = http.client.HTTPConnection(self.srv.host, self.srv.port, timeout=10)
-        try:
-            try:
-                conn.connect()
-            except ConnectionRefusedError:
-                return "refused", None
-            conn.request("GET", self.path, headers={"Connection": "close"})
-            try:
-                resp = conn.getresponse()
-            except ConnectionResetError:
-                return "reset", None  # not one byte of an answer came back
-            body = resp.read()
-            if resp.status != 200:
-                return "failed", "status %d" % resp.status
-            return "ok", body.decode()
-        except (OSError, http.client.HTTPException) as e:
-            return "failed", repr(e)
-        finally:
-            conn.close()
-
-    def _run(self):
-        deadline = time.monotonic() + LOAD_MAX_SECONDS
-        for _ in range(LOAD_MAX_REQUESTS):
-            if self.stopping.is_set() or time.monotonic() > deadline:
-                return
-            outcome, detail = self._one()
-            with self.lock:
-                if outcome == "ok":
-                    self.ok += 1
-                    self.pids[detail] = self.pids.get(detail, 0) + 1
-                elif outcome == "reset":
-                    self.reset += 1
-                elif outcome == "refused":
-                    self.refused += 1
-                    time.sleep(0.01)  # back off like a client would; not synchronisation
-                else:
-                    self.failed.append(detail)
-
-    def wait_for(self, count, timeout=20):
-        wait_until(lambda: self.ok >= count, timeout, "%d successful requests" % count)
-
-    def stop(self):
-        self.stopping.set()
-        for t in self.threads:
-            t.join(15)
-        return self
-
-
-def worker_pids(srv):
-    """The master's live child processes (its workers)."""
-    pids = []
-    for task in os.listdir("/proc/%d/task" % srv.pid):
-        with open("/proc/%d/task/%s/children" % (srv.pid, task)) as f:
-            pids += [int(p) for p in f.read().split()]
-    return sorted(pids)
+LOAD_THREADS = 4  # Load's default number of clients
 
 
 def start(start_server, workers=2, args=(), **kw):
@@ -134,7 +57,7 @@ def test_load_spreads_over_workers(start_server):
 
 def test_sigterm_under_load_loses_nothing(start_server):
     srv = start(start_server, workers=2)
-    load = Load(srv)
+    load = Load(srv, "/pid")
     load.wait_for(200)
     srv.send_signal(signal.SIGTERM)
     started = time.monotonic()
@@ -154,7 +77,7 @@ def test_sighup_replaces_workers_without_failures(start_server):
     srv = start(start_server, workers=2)
     wait_until(lambda: len(worker_pids(srv)) == 2, 10, "2 workers")
     old = set(worker_pids(srv))
-    load = Load(srv)
+    load = Load(srv, "/pid")
     load.wait_for(200)
     srv.send_signal(signal.SIGHUP)
     wait_until(lambda: (len(worker_pids(srv)) == 2 and not old & set(worker_pids(srv))), 20,
@@ -164,7 +87,7 @@ def test_sighup_replaces_workers_without_failures(start_server):
     load.stop()
     assert load.failed == [], load.failed[:10]
     assert load.refused == 0 and load.reset == 0
-    answered_by = {int(p) for p in load.pids}
+    answered_by = {int(p) for p in load.bodies}
     assert answered_by - old, "no request was answered by a new worker"
 
 
@@ -183,7 +106,7 @@ def test_sighup_loads_changed_code(start_server, tmp_path):
 def test_killed_worker_is_replaced(start_server):
     srv = start(start_server, workers=2)
     wait_until(lambda: len(worker_pids(srv)) == 2, 10, "2 workers")
-    load = Load(srv)
+    load = Load(srv, "/pid")
     load.wait_for(100)
     victim = worker_pids(srv)[0]
     os.kill(victim, signal.SIGKILL)
@@ -255,16 +178,18 @@ def test_app_that_fails_to_import_stops_the_master(start_server):
     assert "Traceback" in err and "failed to boot" in err
 
 
-def test_quick_stop_on_sigint(start_server, tmp_path):
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGQUIT])
+def test_quick_stop_on_sigint(start_server, tmp_path, sig):
     srv = start(start_server, workers=2)
     mark = tmp_path / "in-app"
     hung = socket.create_connection((srv.host, srv.port), timeout=30)
     hung.sendall(b"GET /sleep?s=60&mark=%s HTTP/1.1\r\nHost: t\r\n\r\n" % str(mark).encode())
     wait_until(mark.exists, 10, "the request in the app")
     started = time.monotonic()
-    srv.send_signal(signal.SIGINT)
+    srv.send_signal(sig)
     srv.wait_exit(timeout=15)
     assert time.monotonic() - started < 10  # long before the request would finish
+    assert "Handling signal: quick stop" in srv.stderr.text()
     hung.close()
 
 

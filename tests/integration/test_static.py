@@ -17,6 +17,7 @@ import time
 import pytest
 
 from conftest import BIN, Server, binary, child_env, wait_until
+from support import Hold
 
 try:
     import brotli
@@ -379,12 +380,13 @@ def test_changed_and_deleted_files_noticed(servers, tmp_path):
     first = get(s, "/static/a.txt")
     assert first.body == b"one"
     (root / "a.txt").write_bytes(b"second version")
-    time.sleep(1.2)  # entries are checked again at most once a second
-    resp = get(s, "/static/a.txt")
+    # Entries are checked again at most once a second: poll until the change is seen.
+    resp = wait_until(lambda: (lambda r: r if r.body != b"one" else None)(get(s, "/static/a.txt")),
+                      5, "the changed file served", interval=0.1)
     assert resp.body == b"second version" and resp.header("ETag") != first.header("ETag")
     (root / "a.txt").unlink()
-    time.sleep(1.2)
-    assert get(s, "/static/a.txt").status == 404
+    wait_until(lambda: get(s, "/static/a.txt").status == 404, 5, "the deleted file gone",
+               interval=0.1)
 
 
 # --- concurrency, aborts, busy Python -------------------------------------------------------
@@ -426,16 +428,13 @@ def test_client_aborts_mid_download(srv):
     srv.check_sanitizers()
 
 
-def test_static_served_while_python_is_busy(servers, tree):
+def test_static_served_while_python_is_busy(servers, tree, tmp_path):
     s = Server(args=["--static", "/static/=%s" % tree, "--threads", "1"])
     try:
-        slow = threading.Thread(target=lambda: get(s, "/_t/sleep?ms=3000"))
-        slow.start()
-        time.sleep(0.3)  # the only Python thread is now asleep
-        t0 = time.monotonic()
-        resp = get(s, "/static/css/app.css")
-        assert resp.status == 200 and time.monotonic() - t0 < 1.0
-        slow.join(10)
+        # The only Python thread is held in the app until the static file has been served.
+        with Hold(s, tmp_path / "hold"):
+            resp = get(s, "/static/css/app.css")
+            assert resp.status == 200 and resp.body == CSS
     finally:
         s.stop()
 

@@ -49,6 +49,7 @@ sys.path[:0] = [str(REPO / "tests" / "integration"), str(REPO / "tests" / "fuzz"
 
 import wire  # noqa: E402
 from conftest import Server, wait_until  # noqa: E402
+from support import free_port  # noqa: E402
 import make_seeds  # noqa: E402
 
 NGINX = os.environ.get("NGINX", "/usr/sbin/nginx")
@@ -94,12 +95,6 @@ http {{
     }}
 }}
 """
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Nginx:
