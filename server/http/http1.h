@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "server/core/buf.h"
+#include "server/http/prescan.h"
 #include "server/http/request.h"
 
 typedef struct {
@@ -49,11 +50,10 @@ typedef struct wh_http1 {
     bool in_name;
     bool in_value;
 
-    /* Head scanning for what llhttp lets through: bare LF and obs-fold. */
-    unsigned char scan_prev;
-    uint32_t scan_line_len;
-    bool scan_seen_line;
-    bool head_scanned;
+    wh_prescan_t scan;      /* the method, head checks, chunk-size lines (server/http/prescan.h) */
+    uint32_t trailer_count; /* trailer fields so far (counted with the header fields) */
+    uint32_t trailer_size;  /* bytes of the trailer field being read */
+    bool in_trailer_name;
     bool head_done;
     bool message_done;
     bool started; /* some byte of this request has arrived (for the timeouts) */
