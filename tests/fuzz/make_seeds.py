@@ -316,6 +316,8 @@ def forwarded_seeds():
         "fwd-escapes": b"\x00" + b"*\nfor=\"a\\\"b\";x=\"c,d\", FOR=1.2.3.4:5",
         "fwd-junk": b"\x00" + b"fe80::/10, 10.0.0.0/33\n;;,,=for=,for",
         "fwd-ows": b"\x00" + b"*\nfor= \t192.0.2.60;proto=\thttps, for=\t\"[2001:db8::1]\"",
+        "fwd-strict": b"\x00" + b"10.0.0.0/8\nfor=\"192.0.2.1:_p\";by=x, for=1.2.3.4;for=5.6.7.8, for=\"10.0.0.1:99999\", for=10.0.0.2",
+        "fwd-empty-elements": b"\x00" + b"*\n, for=192.0.2.8 ,, for=\"[::1]:80\";proto=https,",
         "scheme": b"\x0f" + b"*\n1.2.3.4",
         "bad-list": b"\x01" + b"10.0.0.0/ 1.2.3\n1.1.1.1",
         "long-chain": b"\x01" + b"10.0.0.0/8\n" + b", ".join(b"10.0.0.%d" % i for i in range(100)),
