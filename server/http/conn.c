@@ -422,6 +422,8 @@ static void submit(wh_conn_t *c)
         send_error(c, refused, "contradictory scheme headers");
         return;
     }
+    if (l->is_unix)
+        wh_request_server_from_host(&ex->req);
     ex->owner = c;
     ex->head_request = ex->req.method.len == 4 && memcmp(ex->req.method.ptr, "HEAD", 4) == 0;
     ex->keep_alive_wanted = keep_alive;

@@ -753,6 +753,28 @@ int wh_http1_take(wh_http1_t *p, const wh_peer_t *peer, wh_request_t *req, char 
     return 0;
 }
 
+void wh_request_server_from_host(wh_request_t *req)
+{
+    bool https = req->url_scheme.len == 5 && memcmp(req->url_scheme.ptr, "https", 5) == 0;
+    req->server_port = https ? (wh_str_t){"443", 3} : (wh_str_t){"80", 2};
+    const wh_header_t *host = wh_request_header(req, "Host");
+    if (host == NULL || host->value.len == 0)
+        return;
+    /* Host is valid here (check_host): uri-host [ ":" port ], an IPv6 literal in brackets. */
+    const char *p = host->value.ptr, *end = p + host->value.len;
+    const char *name_end = end;
+    if (*p == '[') {
+        const char *close = memchr(p, ']', host->value.len);
+        name_end = close ? close + 1 : end;
+    } else {
+        const char *colon = memchr(p, ':', host->value.len);
+        name_end = colon ? colon : end;
+    }
+    req->server_name = (wh_str_t){p, (size_t)(name_end - p)};
+    if (name_end + 1 < end && *name_end == ':')
+        req->server_port = (wh_str_t){name_end + 1, (size_t)(end - name_end - 1)};
+}
+
 const wh_header_t *wh_request_header(const wh_request_t *req, const char *name)
 {
     for (size_t i = 0; i < req->header_count; i++) {

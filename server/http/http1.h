@@ -96,6 +96,12 @@ typedef struct {
 int wh_http1_take(wh_http1_t *p, const wh_peer_t *peer, wh_request_t *req, char **strings,
                   wh_header_t **headers, char **body);
 
+/* For a request that came in on a Unix socket (which has no name or port of its own): takes
+ * server_name and server_port from Host, as gunicorn does, with the scheme's default port when
+ * Host has none; without Host the socket path stays the name and the port is the scheme's
+ * default. PEP 3333 says neither is ever empty. Call it once url_scheme is final. */
+void wh_request_server_from_host(wh_request_t *req);
+
 /* Decodes %XX escapes of a path in place. Returns the new length, or -1 on a malformed escape. */
 long wh_percent_decode(char *s, size_t len);
 /* RFC 9110 §7.2 Host value: uri-host [ ":" port ]. Empty is valid. */

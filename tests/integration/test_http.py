@@ -190,6 +190,15 @@ def test_any_token_method_reaches_the_app(server, method):
         assert c.request("GET", "/after").json()["path_info"] == "/after"
 
 
+def test_lowercase_head_is_not_head(server):
+    """"head" is a method of its own (RFC 9110 9.1): its response carries a body."""
+    with server.conn() as c:
+        c.send(b"head /lower HTTP/1.1\r\nHost: test\r\n\r\n")
+        resp = c.read_response(method="GET")
+        assert resp.status == 200 and resp.json()["method"] == "head", resp
+        assert c.request("GET", "/after").json()["path_info"] == "/after"
+
+
 @pytest.mark.parametrize("ext", [b";a=b;c=d", b";a;b", b";a=b;c", b';a="b;c=d";e', b';a="x\\"y"',
                                  b";a=b;c=d;e=f;g=h", b" ;a=b", b"; a = b"])
 def test_chunk_extension_lists_and_bws(server, ext):
