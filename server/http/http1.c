@@ -371,8 +371,9 @@ static int split_target(wh_http1_t *p, uint32_t *path_off, uint32_t *path_len, u
         long decoded = wh_percent_decode(dst, raw_len);
         if (decoded < 0)
             return fail(p, 400, "malformed percent-encoding in the path");
-        /* A raw NUL never gets here (scan_head), but %00 would put one in PATH_INFO, where C
-         * code cuts the path short and Python's os functions raise: refused, as nginx does. */
+        /* A raw NUL never gets here (server/http/prescan.c), but %00 would put one in PATH_INFO,
+         * where C code cuts the path short and Python's os functions raise: refused, as nginx does.
+         */
         if (memchr(dst, '\0', (size_t)decoded) != NULL)
             return fail(p, 400, "NUL byte (%00) in the path");
         *path_len = (uint32_t)decoded;
@@ -595,8 +596,7 @@ static wh_http1_result_t error_from_llhttp(wh_http1_t *p, llhttp_errno_t err)
             p->error_detail = "only HTTP/1.0 and HTTP/1.1 are supported";
         } else if (err == HPE_INVALID_VERSION) {
             p->error_detail = "invalid HTTP version";
-        } else if (err == HPE_INVALID_METHOD)
-            p->error_detail = "invalid method";
+        }
     }
     return WH_HTTP1_ERROR;
 }

@@ -1,6 +1,8 @@
-/* HTTP/1.1 request parsing: llhttp in strict mode plus the RFC 9112 rules llhttp leaves to us
- * (bare LF, obs-fold, versions, Host and request-target forms, transfer codings), the size
- * limits, and body collection (memory up to a threshold, then an unlinked temporary file).
+/* HTTP/1.1 request parsing: llhttp in strict mode behind the server's own pre-scan
+ * (server/http/prescan.h: methods, bare LF, obs-fold, chunk-size lines), plus the RFC 9112
+ * rules llhttp leaves to us (versions, Host and request-target forms, transfer codings), the
+ * size limits (trailers and chunk extensions included), and body collection (memory up to a
+ * threshold, then an unlinked temporary file).
  *
  * One parser per connection, used by the loop thread only. It stops after each complete
  * request so that the connection answers requests strictly one at a time, in order. */

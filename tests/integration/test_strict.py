@@ -293,7 +293,8 @@ ANSWER_POLL = 0.02  # seconds to look for an answer after each piece
 
 def stream_until_answered(srv, first, piece):
     """Sends `first`, then `piece` again and again (at most STREAM_CAP bytes) until the server
-    answers or closes. Returns (response, bytes of pieces sent)."""
+    answers or closes. Returns (response, bytes of pieces sent, whether the server then
+    closed)."""
     with srv.conn() as c:
         c.send(first)
         sent = 0
@@ -305,7 +306,8 @@ def stream_until_answered(srv, first, piece):
             sent += len(piece)
             if select.select([c.sock], [], [], ANSWER_POLL)[0]:
                 break
-        return c.read_response(timeout=5), sent
+        resp = c.read_response(timeout=5)
+        return resp, sent, c.wait_closed(5)
 
 
 UNBOUNDED = {  # name: (first bytes, piece sent again and again, expected status)
@@ -320,15 +322,16 @@ UNBOUNDED = {  # name: (first bytes, piece sent again and again, expected status
 def test_chunk_extensions_and_trailers_are_bounded(server, name):
     first, piece, status = UNBOUNDED[name]
     calls = server.stat("calls")
-    resp, sent = stream_until_answered(server, first, piece)
+    resp, sent, closed = stream_until_answered(server, first, piece)
     assert resp is not None, "no answer after %d bytes of %s" % (sent, name)
-    assert resp.status == status, resp
+    assert resp.status == status and closed, resp
     assert sent < 1024 * 1024, "answered only after %d bytes" % sent
     assert server.stat("calls") == calls
 
 
 def test_chunk_extensions_count_against_the_body_limit(limited):
     """Short extensions on many one-byte chunks: the bytes add up against --max-request-body."""
-    resp, sent = stream_until_answered(limited, CHUNKED_HEAD, b"1;" + b"e" * 100 + b"\r\nx\r\n")
-    assert resp is not None and resp.status == 413, resp
+    resp, sent, closed = stream_until_answered(limited, CHUNKED_HEAD,
+                                               b"1;" + b"e" * 100 + b"\r\nx\r\n")
+    assert resp is not None and resp.status == 413 and closed, resp
     assert sent < 4096, "answered only after %d bytes with --max-request-body 1000" % sent
