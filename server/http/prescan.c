@@ -112,6 +112,10 @@ static wh_scan_action_t scan_start(wh_prescan_t *s, const char *data, size_t *n)
     if (s->state == S_START_LF) {
         if (c != '\n')
             return refuse(s, 400, "bare CR before the request line");
+        /* Skipped without a timeout of their own: a client trickling them must not hold an
+         * idle connection forever. */
+        if (++s->empty_lines > WH_EMPTY_LINES_MAX)
+            return refuse(s, 400, "too many empty lines before the request line");
         s->state = S_START;
         *n = 1;
         return WH_SCAN_SKIP;

@@ -19,6 +19,9 @@
 /* A chunk-size line (size and extensions) longer than this is refused with 413: extensions
  * carry nothing we use, and a line is all a client needs for any it has a reason to send. */
 enum { WH_CHUNK_LINE_MAX = 4096 };
+/* Empty lines skipped before a request line (RFC 9112 §2.2 asks for at least one: the CRLF
+ * some old clients send after a POST body). */
+enum { WH_EMPTY_LINES_MAX = 4 };
 
 typedef enum {
     WH_SCAN_FEED,       /* give these bytes to llhttp as they are */
@@ -33,6 +36,7 @@ typedef struct {
     unsigned char prev;   /* head: the previous byte (a LF must follow a CR) */
     uint32_t line_len;    /* head: bytes of the current line */
     bool in_request_line; /* head: still in the request line */
+    uint32_t empty_lines; /* skipped before the request line */
     uint32_t method_len;  /* the method so far */
     bool is_connect;      /* the method so far is a prefix of "CONNECT" */
     uint64_t chunk_size;  /* size line being read, then data bytes still to come */

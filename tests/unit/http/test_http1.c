@@ -429,6 +429,18 @@ static void test_connect_still_refused(void **state)
     assert_rejects(state, "CONNECT h:443 HTTP/1.1\r\nHost: h:443\r\n\r\n", 501);
 }
 
+/* Empty lines before a request line are skipped, a few of them only. */
+static void test_empty_lines_before_request(void **state)
+{
+    fixture_t *f = *state;
+    assert_int_equal(feed_str(f, "\r\n\r\n\r\n\r\nGET /e HTTP/1.1\r\nHost: h\r\n\r\n"),
+                     WH_HTTP1_REQUEST);
+    take(f);
+    assert_str(f->req.path, "/e");
+    assert_false(f->http.started);
+    assert_rejects(state, "\r\n\r\n\r\n\r\n\r\nGET / HTTP/1.1\r\nHost: h\r\n\r\n", 400);
+}
+
 /* RFC 9112 §7.1.1 lists with values and quoted strings, split at every byte boundary. */
 static void test_chunk_extension_values(void **state)
 {
@@ -546,6 +558,7 @@ int main(void)
         T(test_rejects_invalid_method),
         T(test_rejects_double_space_after_method),
         T(test_connect_still_refused),
+        T(test_empty_lines_before_request),
         T(test_chunk_extension_values),
         T(test_rejects_chunk_extension_whitespace),
         T(test_limit_chunk_extensions),
