@@ -201,11 +201,14 @@ static wh_scan_action_t scan_size(wh_prescan_t *s, const char *data, size_t len,
     }
     if (data[0] == '\r')
         return end_size_line(s, n);
-    if (data[0] == ';' && s->size_digits > 0) {
-        s->state = S_EXT_NAME0;
-        return WH_SCAN_SKIP; /* *n is set by the caller's extension loop */
-    }
-    return refuse(s, 400, "malformed chunk size");
+    if (data[0] != ';' || s->size_digits == 0)
+        return refuse(s, 400, "malformed chunk size");
+    if (!line_byte(s)) /* the ';' opening the extensions: skipped and counted like them */
+        return line_too_long(s);
+    s->ext_bytes++;
+    s->state = S_EXT_NAME0;
+    *n = 1;
+    return WH_SCAN_SKIP;
 }
 
 /* chunk-ext = *( ";" chunk-ext-name [ "=" chunk-ext-val ] ), name a token, value a token or a
@@ -325,17 +328,8 @@ wh_scan_action_t wh_prescan_next(wh_prescan_t *s, const char *data, size_t len, 
     case S_TRAILER:
         *n = len;
         return WH_SCAN_FEED;
-    case S_SIZE: {
-        wh_scan_action_t a = scan_size(s, data, len, n);
-        if (a != WH_SCAN_SKIP)
-            return a;
-        /* the ';' opening the extensions */
-        if (!line_byte(s))
-            return line_too_long(s);
-        s->ext_bytes++;
-        *n = 1;
-        return WH_SCAN_SKIP;
-    }
+    case S_SIZE:
+        return scan_size(s, data, len, n);
     case S_EXT_NAME0:
     case S_EXT_NAME:
     case S_EXT_VALUE0:
