@@ -25,6 +25,9 @@ enum {
 #define DEFAULT_KEEP_ALIVE 75.0
 #define DEFAULT_HEADER_TIMEOUT 30.0
 #define DEFAULT_BODY_TIMEOUT 60.0
+/* A ceiling, so a body trickled just inside --body-timeout cannot hold a connection forever;
+ * long enough for a 100 MB body (the default limit) at 3 Mbit/s. */
+#define DEFAULT_RECEIVE_TIMEOUT 300.0
 #define DEFAULT_WRITE_TIMEOUT 60.0
 #define DEFAULT_GRACEFUL_TIMEOUT 30.0
 #define DEFAULT_TIMEOUT 30.0 /* gunicorn's */
@@ -93,6 +96,8 @@ static const option_t options[] = {
      "time to receive a request head (default 30)"},
     {"body-timeout", NULL, OPT_SECONDS, OFF(body_timeout), 0, "SECONDS",
      "time without progress receiving a body (default 60)"},
+    {"receive-timeout", NULL, OPT_SECONDS, OFF(receive_timeout), 0, "SECONDS",
+     "time to receive a whole request, head and body, 0 for no limit (default 300)"},
     {"write-timeout", NULL, OPT_SECONDS, OFF(write_timeout), 0, "SECONDS",
      "time without progress sending a response (default 60)"},
     {"graceful-timeout", NULL, OPT_SECONDS, OFF(graceful_timeout), 0, "SECONDS",
@@ -186,6 +191,7 @@ void wh_config_init(wh_config_t *cfg)
     cfg->keep_alive = DEFAULT_KEEP_ALIVE;
     cfg->header_timeout = DEFAULT_HEADER_TIMEOUT;
     cfg->body_timeout = DEFAULT_BODY_TIMEOUT;
+    cfg->receive_timeout = DEFAULT_RECEIVE_TIMEOUT;
     cfg->write_timeout = DEFAULT_WRITE_TIMEOUT;
     cfg->graceful_timeout = DEFAULT_GRACEFUL_TIMEOUT;
     cfg->timeout = DEFAULT_TIMEOUT;

@@ -32,6 +32,7 @@ typedef struct {
     double keep_alive;       /* seconds an idle keep-alive connection stays open */
     double header_timeout;   /* seconds to receive a whole request head */
     double body_timeout;     /* seconds without progress while receiving a body */
+    double receive_timeout;  /* seconds to receive a whole request, head and body; 0 never */
     double write_timeout;    /* seconds without progress while sending a response */
     double graceful_timeout; /* seconds in-flight requests get after SIGTERM */
     uint32_t limit_request_line;

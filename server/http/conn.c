@@ -76,6 +76,24 @@ static void arm_timer(wh_conn_t *c, wh_timer_kind_t kind, double seconds)
     uv_timer_start(&c->timer, on_timer, (uint64_t)(seconds * MS_PER_SECOND), 0);
 }
 
+/* The head or body timer, unless --receive-timeout (counted from the request's first byte, or
+ * from accept) ends sooner: each read may renew the body timer, never the ceiling. */
+static void arm_receive_timer(wh_conn_t *c, wh_timer_kind_t kind, double seconds)
+{
+    double ceiling = c->worker->cfg->receive_timeout;
+    uint64_t now = uv_now(&c->worker->loop);
+    if (c->receive_start_ms == 0)
+        c->receive_start_ms = now ? now : 1;
+    if (ceiling > 0) {
+        double left = ceiling - (double)(now - c->receive_start_ms) / MS_PER_SECOND;
+        if (seconds <= 0 || left < seconds) {
+            kind = WH_TIMER_RECEIVE;
+            seconds = left > 0 ? left : 1.0 / MS_PER_SECOND;
+        }
+    }
+    arm_timer(c, kind, seconds);
+}
+
 /* Picks the timeout that applies now. Called after every step that made progress. */
 static void update_timer(wh_conn_t *c)
 {
@@ -87,11 +105,13 @@ static void update_timer(wh_conn_t *c)
     else if (c->state != WH_CONN_READING)
         arm_timer(c, WH_TIMER_NONE, 0); /* the app's time is the process model's business */
     else if (c->http.head_done)
-        arm_timer(c, WH_TIMER_BODY, cfg->body_timeout);
+        arm_receive_timer(c, WH_TIMER_BODY, cfg->body_timeout);
     else if (c->http.started || c->pending.len > 0 || c->requests == 0)
-        arm_timer(c, WH_TIMER_HEAD, cfg->header_timeout);
+        arm_receive_timer(c, WH_TIMER_HEAD, cfg->header_timeout);
     else
         arm_timer(c, WH_TIMER_IDLE, cfg->keep_alive);
+    if (c->state != WH_CONN_READING || c->timer_kind == WH_TIMER_IDLE)
+        c->receive_start_ms = 0;
 }
 
 static void send_error(wh_conn_t *c, int status, const char *detail);
@@ -113,6 +133,14 @@ static void on_timer(uv_timer_t *timer)
             return;
         }
         conn_close(c);
+        return;
+    case WH_TIMER_RECEIVE:
+        if (!c->http.started && c->pending.len == 0) {
+            conn_close(c);
+            return;
+        }
+        wh_log(WH_LOG_DEBUG, "%s: request not received within --receive-timeout", c->remote_addr);
+        send_error(c, 408, "request not received in time (--receive-timeout)");
         return;
     case WH_TIMER_WRITE:
         wh_log(WH_LOG_INFO, "%s: client stopped reading the response: closing", c->remote_addr);
@@ -397,8 +425,10 @@ static void submit(wh_conn_t *c)
         send_error(c, refused, "contradictory scheme headers");
         return;
     }
+    if (l->is_unix)
+        wh_request_server_from_host(&ex->req);
     ex->owner = c;
-    ex->head_request = wh_name_equals(ex->req.method, "HEAD");
+    ex->head_request = ex->req.method.len == 4 && memcmp(ex->req.method.ptr, "HEAD", 4) == 0;
     ex->keep_alive_wanted = keep_alive;
     ex->http10 = http10;
     c->ex = ex;

@@ -22,6 +22,7 @@ typedef enum {
     WH_TIMER_IDLE,
     WH_TIMER_HEAD,
     WH_TIMER_BODY,
+    WH_TIMER_RECEIVE, /* --receive-timeout, the ceiling on head and body together */
     WH_TIMER_WRITE,
     WH_TIMER_LINGER
 } wh_timer_kind_t;
@@ -45,6 +46,7 @@ typedef struct wh_conn {
     uint64_t submitted_ms; /* when it went to the app (for the worker timeout) */
     unsigned ex_state;     /* its flags as last taken */
     uint64_t requests;
+    uint64_t receive_start_ms; /* loop time the request being received began; 0 none */
 
     wh_outseg_t *out; /* output not yet written */
     wh_outseg_t *out_tail;

@@ -316,17 +316,28 @@ int wh_exchange_start(wh_exchange_t *ex, const char *status, size_t status_len,
     if (rc != WH_OK)
         return rc;
     /* --request-id: the ID goes back to the client, unless the app answered with its own. */
-    wh_header_t with_id[ID_STACK_HEADERS], *heap = NULL;
-    if (ex->req.request_id.len > 0 && !has_header(headers, header_count, "X-Request-ID")) {
+    bool add_id = ex->req.request_id.len > 0 && !has_header(headers, header_count, "X-Request-ID");
+    /* RFC 9110 §8.6: never a Content-Length on a 204; on a 304 only the selected
+     * representation's length, which a 0 is not (the 304's own empty body, as Django's
+     * CommonMiddleware sets it): the field is optional there, so it is left out. */
+    bool drop_length = app_length && (code == 204 || (code == 304 && ex->declared_length == 0));
+    wh_header_t copy[ID_STACK_HEADERS], *heap = NULL;
+    if (add_id || drop_length) {
         wh_header_t *all = header_count < ID_STACK_HEADERS
-                               ? with_id
+                               ? copy
                                : (heap = malloc((header_count + 1) * sizeof(*heap)));
+        if (all == NULL && drop_length)
+            return WH_ECLIENT; /* out of memory */
         if (all != NULL) {
-            if (header_count)
-                memcpy(all, headers, header_count * sizeof(*all));
-            all[header_count] = (wh_header_t){{"X-Request-ID", 12}, ex->req.request_id};
+            size_t n = 0;
+            for (size_t i = 0; i < header_count; i++) {
+                if (!drop_length || !wh_name_equals(headers[i].name, "Content-Length"))
+                    all[n++] = headers[i];
+            }
+            if (add_id)
+                all[n++] = (wh_header_t){{"X-Request-ID", 12}, ex->req.request_id};
             headers = all;
-            header_count++;
+            header_count = n;
         }
     }
     wh_buf_t head = WH_BUF_INIT;

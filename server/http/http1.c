@@ -1,5 +1,5 @@
-/* HTTP/1.1 request parsing (see server/http/http1.h). llhttp does the tokenising; this file adds the
- * RFC 9112 rules it leaves open and turns every violation into a status code and a reason. */
+/* HTTP/1.1 request parsing (see server/http/http1.h). llhttp does the tokenising; this file adds
+ * the RFC 9112 rules it leaves open and turns every violation into a status code and a reason. */
 #include "server/http/http1.h"
 
 #include <errno.h>
@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "server/http/prescan.h"
 #include "server/http/response.h"
 
 enum { FIELDS_INITIAL = 16 };
@@ -55,15 +56,6 @@ static int check_request_line(wh_http1_t *p)
     return 0;
 }
 
-static int on_method(llhttp_t *parser, const char *at, size_t len)
-{
-    wh_http1_t *p = self(parser);
-    if (p->method_len == 0)
-        p->method_off = (uint32_t)p->strings.len;
-    p->method_len += (uint32_t)len;
-    return append(p, at, len) ? HPE_USER : check_request_line(p);
-}
-
 static int on_url(llhttp_t *parser, const char *at, size_t len)
 {
     wh_http1_t *p = self(parser);
@@ -95,11 +87,32 @@ static int check_field_size(wh_http1_t *p, const wh_field_t *f)
     return 0;
 }
 
+/* Trailer fields are not passed on (they could pose as headers), but they count against the
+ * header limits: the number of fields with the head's, each line against the field size. */
+static int trailer_bytes(wh_http1_t *p, size_t len, bool name)
+{
+    if (name && !p->in_trailer_name) {
+        uint32_t max = p->limits->max_header_fields;
+        p->trailer_count++;
+        if (max && p->field_count + p->trailer_count > max)
+            return fail(p, 431, "too many header and trailer fields");
+        p->trailer_size = 0;
+    }
+    p->in_trailer_name = name;
+    uint32_t max = p->limits->max_header_field_size;
+    if (max && len > max)
+        return fail(p, 431, "trailer field too large");
+    p->trailer_size += (uint32_t)len;
+    if (max && p->trailer_size + FIELD_LINE_OVERHEAD > max)
+        return fail(p, 431, "trailer field too large");
+    return 0;
+}
+
 static int on_header_field(llhttp_t *parser, const char *at, size_t len)
 {
     wh_http1_t *p = self(parser);
     if (p->head_done)
-        return 0;      /* trailer fields are not passed on (they could pose as headers) */
+        return trailer_bytes(p, len, true);
     if (!p->in_name) { /* a new field; otherwise the rest of a name split across reads */
         uint32_t max = p->limits->max_header_fields;
         if (max && p->field_count >= max)
@@ -125,7 +138,7 @@ static int on_header_value(llhttp_t *parser, const char *at, size_t len)
 {
     wh_http1_t *p = self(parser);
     if (p->head_done)
-        return 0;
+        return trailer_bytes(p, len, false);
     wh_field_t *f = current_field(p);
     p->in_name = false;
     if (!p->in_value) {
@@ -144,8 +157,10 @@ static bool name_has_underscore(const char *name, uint32_t len)
 static int on_header_value_complete(llhttp_t *parser)
 {
     wh_http1_t *p = self(parser);
-    if (p->head_done)
+    if (p->head_done) {
+        p->in_trailer_name = false;
         return 0;
+    }
     wh_field_t *f = current_field(p);
     if (f->name_len == 0) /* ": value": llhttp lets an empty name through */
         return fail(p, 400, "empty header field name");
@@ -164,6 +179,12 @@ static int on_header_value_complete(llhttp_t *parser)
     if (name_has_underscore(p->strings.data + f->name_off, f->name_len))
         p->fields[p->field_count - 1].name_len = 0; /* dropped at take time */
     return 0;
+}
+
+/* Methods are case-sensitive (RFC 9110 §9.1): "get" is a method of its own, not GET. */
+static bool str_is(wh_str_t s, const char *literal)
+{
+    return s.len == strlen(literal) && memcmp(s.ptr, literal, s.len) == 0;
 }
 
 static wh_str_t field_name(const wh_http1_t *p, const wh_field_t *f)
@@ -297,7 +318,7 @@ static int split_target(wh_http1_t *p, uint32_t *path_off, uint32_t *path_len, u
     authority->len = 0;
     wh_str_t method = {p->strings.data + p->method_off, p->method_len};
     if (n == 1 && t[0] == '*') {
-        if (!wh_name_equals(method, "OPTIONS"))
+        if (!str_is(method, "OPTIONS"))
             return fail(p, 400, "asterisk-form is only for OPTIONS");
     } else if (n > 0 && t[0] == '/') {
         /* origin-form; empty segments ("//a") are valid and passed on as they are */
@@ -350,8 +371,9 @@ static int split_target(wh_http1_t *p, uint32_t *path_off, uint32_t *path_len, u
         long decoded = wh_percent_decode(dst, raw_len);
         if (decoded < 0)
             return fail(p, 400, "malformed percent-encoding in the path");
-        /* A raw NUL never gets here (scan_head), but %00 would put one in PATH_INFO, where C
-         * code cuts the path short and Python's os functions raise: refused, as nginx does. */
+        /* A raw NUL never gets here (server/http/prescan.c), but %00 would put one in PATH_INFO,
+         * where C code cuts the path short and Python's os functions raise: refused, as nginx does.
+         */
         if (memchr(dst, '\0', (size_t)decoded) != NULL)
             return fail(p, 400, "NUL byte (%00) in the path");
         *path_len = (uint32_t)decoded;
@@ -409,7 +431,7 @@ static int on_headers_complete(llhttp_t *parser)
     if (parser->http_major != 1 || parser->http_minor > 1)
         return fail(p, 505, "only HTTP/1.0 and HTTP/1.1 are supported");
     wh_str_t method = {p->strings.data + p->method_off, p->method_len};
-    if (wh_name_equals(method, "CONNECT"))
+    if (str_is(method, "CONNECT"))
         return fail(p, 501, "CONNECT is not supported");
     wh_str_t authority;
     if (split_target(p, &p->path_off, &p->path_len, &p->query_off, &p->query_len, &authority))
@@ -459,10 +481,17 @@ static int write_all(int fd, const char *data, size_t len)
     return 0;
 }
 
+/* Chunk extensions count with the body: they are bytes a client makes us read. */
+static bool body_over_limit(const wh_http1_t *p, size_t more)
+{
+    uint64_t max = p->limits->max_body;
+    return max && p->body_len + p->scan.ext_bytes + more > max;
+}
+
 static int on_body(llhttp_t *parser, const char *at, size_t len)
 {
     wh_http1_t *p = self(parser);
-    if (p->limits->max_body && p->body_len + len > p->limits->max_body)
+    if (body_over_limit(p, len))
         return fail(p, 413, "request body too large");
     p->body_len += len;
     if (p->body_fd < 0 && p->body.len + len <= p->limits->body_memory_max) {
@@ -500,7 +529,6 @@ static int on_message_complete(llhttp_t *parser)
 
 static const llhttp_settings_t settings = {
     .on_message_begin = on_message_begin,
-    .on_method = on_method,
     .on_url = on_url,
     .on_version = on_version,
     .on_header_field = on_header_field,
@@ -516,6 +544,7 @@ void wh_http1_init(wh_http1_t *p, const wh_http1_limits_t *limits)
     memset(p, 0, sizeof(*p));
     p->limits = limits;
     p->body_fd = -1;
+    wh_prescan_reset(&p->scan);
     llhttp_init(&p->parser, HTTP_REQUEST, &settings);
     p->parser.data = p;
 }
@@ -532,9 +561,9 @@ void wh_http1_reset(wh_http1_t *p)
     p->version_len = 0;
     p->path_off = p->path_len = p->query_off = p->query_len = 0;
     p->in_name = p->in_value = false;
-    p->scan_prev = 0;
-    p->scan_line_len = 0;
-    p->scan_seen_line = p->head_scanned = false;
+    wh_prescan_reset(&p->scan);
+    p->trailer_count = p->trailer_size = 0;
+    p->in_trailer_name = false;
     p->head_done = p->message_done = p->started = false;
     p->body_len = 0;
     p->has_body = p->chunked = p->expect_continue = p->keep_alive = p->upgrade = false;
@@ -547,35 +576,6 @@ void wh_http1_free(wh_http1_t *p)
     free(p->fields);
     p->fields = NULL;
     p->field_cap = 0;
-}
-
-/* What llhttp lets through in the head: a bare LF as a line end, obs-fold (a line that starts
- * with SP or HTAB), and NUL. RFC 9112 §2.2 and §5.2 allow rejecting all three; we must, since
- * a front end that reads them differently would see a different request (smuggling). The scan
- * runs before llhttp sees the bytes, so a rejected head never reaches a callback, and stops at
- * the blank line that ends the head (empty lines before the request line are skipped, as
- * llhttp skips them). */
-static int scan_head(wh_http1_t *p, const char *data, size_t len)
-{
-    for (size_t i = 0; i < len && !p->head_scanned; i++) {
-        unsigned char c = (unsigned char)data[i];
-        if (c == 0)
-            return fail(p, 400, "NUL byte in the request head");
-        if (c == '\n') {
-            if (p->scan_prev != '\r')
-                return fail(p, 400, "bare LF in the request head");
-            if (p->scan_line_len == 0 && p->scan_seen_line)
-                p->head_scanned = true;
-            p->scan_seen_line |= p->scan_line_len > 0;
-            p->scan_line_len = 0;
-        } else if (c != '\r') {
-            if (p->scan_line_len == 0 && p->scan_seen_line && (c == ' ' || c == '\t'))
-                return fail(p, 400, "obsolete line folding or whitespace before a header");
-            p->scan_line_len++;
-        }
-        p->scan_prev = c;
-    }
-    return 0;
 }
 
 /* "DIGIT.DIGIT" as RFC 9112 §2.3 writes a version (llhttp hands us what follows "HTTP/"). */
@@ -596,10 +596,41 @@ static wh_http1_result_t error_from_llhttp(wh_http1_t *p, llhttp_errno_t err)
             p->error_detail = "only HTTP/1.0 and HTTP/1.1 are supported";
         } else if (err == HPE_INVALID_VERSION) {
             p->error_detail = "invalid HTTP version";
-        } else if (err == HPE_INVALID_METHOD)
-            p->error_detail = "invalid method";
+        }
     }
     return WH_HTTP1_ERROR;
+}
+
+/* Method bytes: kept here (llhttp gets a stand-in), within the request-line limit. */
+static int take_method(wh_http1_t *p, const char *at, size_t len)
+{
+    p->started = true;
+    if (p->method_len == 0)
+        p->method_off = (uint32_t)p->strings.len;
+    p->method_len += (uint32_t)len;
+    return append(p, at, len) ? HPE_USER : check_request_line(p);
+}
+
+/* Gives llhttp one run of bytes; *used says how many it took (fewer when it paused at the end
+ * of a request). Returns 0, or -1 with the error recorded. */
+static int execute(wh_http1_t *p, const char *run, size_t len, size_t *used)
+{
+    llhttp_errno_t err = llhttp_execute(&p->parser, run, len);
+    *used = len;
+    if (err == HPE_PAUSED_UPGRADE) { /* bytes after an upgrade request: not a request */
+        fail(p, 400, "data after an upgrade request");
+        return -1;
+    }
+    if (err == HPE_PAUSED) {
+        *used = (size_t)(llhttp_get_error_pos(&p->parser) - run);
+        llhttp_resume(&p->parser);
+        return 0;
+    }
+    if (err != HPE_OK) {
+        error_from_llhttp(p, err);
+        return -1;
+    }
+    return 0;
 }
 
 wh_http1_result_t wh_http1_feed(wh_http1_t *p, const char *data, size_t len, size_t *consumed)
@@ -608,22 +639,48 @@ wh_http1_result_t wh_http1_feed(wh_http1_t *p, const char *data, size_t len, siz
     if (p->error_status)
         return WH_HTTP1_ERROR;
     bool head_was_done = p->head_done;
-    if (scan_head(p, data, len) != 0)
-        return WH_HTTP1_ERROR;
-    llhttp_errno_t err = llhttp_execute(&p->parser, data, len);
-    size_t used = len;
-    if (err == HPE_PAUSED || err == HPE_PAUSED_UPGRADE) {
-        used = (size_t)(llhttp_get_error_pos(&p->parser) - data);
-        if (err == HPE_PAUSED_UPGRADE) { /* bytes after an upgrade request: not a request */
-            *consumed = 0;
-            fail(p, 400, "data after an upgrade request");
+    size_t i = 0;
+    while (i < len && !p->message_done) {
+        size_t n, used;
+        wh_scan_action_t action = wh_prescan_next(&p->scan, data + i, len - i, &n);
+        switch (action) {
+        case WH_SCAN_ERROR:
+            fail(p, p->scan.status, p->scan.detail);
+            break;
+        case WH_SCAN_SKIP:
+            if (body_over_limit(p, 0))
+                fail(p, 413, "request body too large (chunk extensions count)");
+            used = n;
+            break;
+        case WH_SCAN_METHOD:
+            take_method(p, data + i, n);
+            used = n;
+            break;
+        case WH_SCAN_METHOD_END: {
+            const char *stand_in = wh_prescan_stand_in(&p->scan);
+            if (execute(p, stand_in, strlen(stand_in), &used) == 0)
+                used = n;
+            break;
+        }
+        case WH_SCAN_FEED:
+            execute(p, data + i, n, &used);
+            break;
+        }
+        if (p->error_status) {
+            *consumed = i;
             return WH_HTTP1_ERROR;
         }
-        llhttp_resume(&p->parser);
+        i += used;
+        if (wh_prescan_at_body(&p->scan)) {
+            if (!p->head_done) { /* llhttp and the scanner disagree on where the head ends */
+                fail(p, 400, "malformed request head");
+                *consumed = i;
+                return WH_HTTP1_ERROR;
+            }
+            wh_prescan_body(&p->scan, p->chunked);
+        }
     }
-    *consumed = used;
-    if (err != HPE_OK && err != HPE_PAUSED && err != HPE_PAUSED_UPGRADE)
-        return error_from_llhttp(p, err);
+    *consumed = i;
     if (p->message_done)
         return WH_HTTP1_REQUEST;
     if (p->head_done && !head_was_done)
@@ -694,6 +751,28 @@ int wh_http1_take(wh_http1_t *p, const wh_peer_t *peer, wh_request_t *req, char 
     p->body_fd = -1;
     wh_http1_reset(p);
     return 0;
+}
+
+void wh_request_server_from_host(wh_request_t *req)
+{
+    bool https = req->url_scheme.len == 5 && memcmp(req->url_scheme.ptr, "https", 5) == 0;
+    req->server_port = https ? (wh_str_t){"443", 3} : (wh_str_t){"80", 2};
+    const wh_header_t *host = wh_request_header(req, "Host");
+    if (host == NULL || host->value.len == 0)
+        return;
+    /* Host is valid here (check_host): uri-host [ ":" port ], an IPv6 literal in brackets. */
+    const char *p = host->value.ptr, *end = p + host->value.len;
+    const char *name_end = end;
+    if (*p == '[') {
+        const char *close = memchr(p, ']', host->value.len);
+        name_end = close ? close + 1 : end;
+    } else {
+        const char *colon = memchr(p, ':', host->value.len);
+        name_end = colon ? colon : end;
+    }
+    req->server_name = (wh_str_t){p, (size_t)(name_end - p)};
+    if (name_end + 1 < end && *name_end == ':')
+        req->server_port = (wh_str_t){name_end + 1, (size_t)(end - name_end - 1)};
 }
 
 const wh_header_t *wh_request_header(const wh_request_t *req, const char *name)

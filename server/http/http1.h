@@ -1,6 +1,8 @@
-/* HTTP/1.1 request parsing: llhttp in strict mode plus the RFC 9112 rules llhttp leaves to us
- * (bare LF, obs-fold, versions, Host and request-target forms, transfer codings), the size
- * limits, and body collection (memory up to a threshold, then an unlinked temporary file).
+/* HTTP/1.1 request parsing: llhttp in strict mode behind the server's own pre-scan
+ * (server/http/prescan.h: methods, bare LF, obs-fold, chunk-size lines), plus the RFC 9112
+ * rules llhttp leaves to us (versions, Host and request-target forms, transfer codings), the
+ * size limits (trailers and chunk extensions included), and body collection (memory up to a
+ * threshold, then an unlinked temporary file).
  *
  * One parser per connection, used by the loop thread only. It stops after each complete
  * request so that the connection answers requests strictly one at a time, in order. */
@@ -12,6 +14,7 @@
 #include <stdint.h>
 
 #include "server/core/buf.h"
+#include "server/http/prescan.h"
 #include "server/http/request.h"
 
 typedef struct {
@@ -49,11 +52,10 @@ typedef struct wh_http1 {
     bool in_name;
     bool in_value;
 
-    /* Head scanning for what llhttp lets through: bare LF and obs-fold. */
-    unsigned char scan_prev;
-    uint32_t scan_line_len;
-    bool scan_seen_line;
-    bool head_scanned;
+    wh_prescan_t scan;      /* the method, head checks, chunk-size lines (server/http/prescan.h) */
+    uint32_t trailer_count; /* trailer fields so far (counted with the header fields) */
+    uint32_t trailer_size;  /* bytes of the trailer field being read */
+    bool in_trailer_name;
     bool head_done;
     bool message_done;
     bool started; /* some byte of this request has arrived (for the timeouts) */
@@ -95,6 +97,12 @@ typedef struct {
  * out of memory. */
 int wh_http1_take(wh_http1_t *p, const wh_peer_t *peer, wh_request_t *req, char **strings,
                   wh_header_t **headers, char **body);
+
+/* For a request that came in on a Unix socket (which has no name or port of its own): takes
+ * server_name and server_port from Host, as gunicorn does, with the scheme's default port when
+ * Host has none; without Host the socket path stays the name and the port is the scheme's
+ * default. PEP 3333 says neither is ever empty. Call it once url_scheme is final. */
+void wh_request_server_from_host(wh_request_t *req);
 
 /* Decodes %XX escapes of a path in place. Returns the new length, or -1 on a malformed escape. */
 long wh_percent_decode(char *s, size_t len);

@@ -5,8 +5,7 @@
 #include <strings.h>
 #include <time.h>
 
-/* RFC 9110 §5.6.2 tchar. */
-static bool is_tchar(unsigned char c)
+bool wh_is_tchar(unsigned char c)
 {
     if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))
         return true;
@@ -23,7 +22,7 @@ int wh_status_parse(const char *status, size_t len)
             return -1;
         code = code * 10 + (status[i] - '0');
     }
-    if (code < 100 || code > 999)
+    if (code < 100 || code > 599) /* RFC 9110 §15: the classes 1xx to 5xx */
         return -1;
     for (size_t i = 4; i < len; i++) {
         unsigned char c = (unsigned char)status[i];
@@ -38,7 +37,7 @@ bool wh_header_valid(const wh_header_t *h)
     if (h->name.len == 0)
         return false;
     for (size_t i = 0; i < h->name.len; i++) {
-        if (!is_tchar((unsigned char)h->name.ptr[i]))
+        if (!wh_is_tchar((unsigned char)h->name.ptr[i]))
             return false;
     }
     for (size_t i = 0; i < h->value.len; i++) {

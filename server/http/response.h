@@ -27,6 +27,8 @@ bool wh_header_is_hop_by_hop(wh_str_t name);
 
 /* Case-insensitive comparison of a header name with a C string. */
 bool wh_name_equals(wh_str_t name, const char *literal);
+/* RFC 9110 §5.6.2 tchar: a byte of a token (method, header name, parameter name). */
+bool wh_is_tchar(unsigned char c);
 
 /* Parses a Content-Length value (digits only, no sign). Returns 0, or -1 when invalid. */
 int wh_parse_content_length(wh_str_t value, uint64_t *out);

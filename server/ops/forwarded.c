@@ -301,80 +301,194 @@ static void parse_xff(chain_t *c, wh_str_t v)
     }
 }
 
-/* A Forwarded node (RFC 7239 section 6): IPv4[:port], "[IPv6][:port]", "unknown" or an
- * obfuscated "_name" (the last two are not addresses). `v` is already unquoted. */
-static hop_t forwarded_node(wh_str_t v)
+/* RFC 7239 §6 node-port: port (1*5DIGIT, here also at most 65535) or an obfuscated "_name". */
+static bool node_port_valid(wh_str_t p, bool *numeric)
 {
-    hop_t hop = {{v.ptr, 0}, {v.ptr, 0}};
-    const char *p = v.ptr, *end = v.ptr + v.len;
-    if (v.len > 2 && *p == '[') {
-        const char *close = memchr(p, ']', v.len);
-        if (close && (close + 1 == end || close[1] == ':')) {
-            wh_str_t a = {p + 1, (size_t)(close - p - 1)};
-            if (is_ip(a)) {
-                hop.addr = a;
-                if (close + 1 < end)
-                    hop.port = (wh_str_t){close + 2, (size_t)(end - close - 2)};
-            }
+    *numeric = p.len > 0 && p.ptr[0] != '_';
+    if (p.len == 0)
+        return false;
+    if (!*numeric) {
+        for (size_t i = 1; i < p.len; i++) {
+            unsigned char c = (unsigned char)p.ptr[i];
+            if (!isalnum(c) && c != '.' && c != '_' && c != '-')
+                return false;
         }
-        return hop;
+        return p.len > 1;
     }
-    const char *colon = memchr(p, ':', v.len);
-    wh_str_t a = {p, colon ? (size_t)(colon - p) : v.len};
-    wh_ipaddr_t ip;
-    if (wh_ipaddr_parse(a.ptr, a.len, &ip) == 0 && ip.family == 4) {
-        hop.addr = a;
-        if (colon)
-            hop.port = (wh_str_t){colon + 1, (size_t)(end - colon - 1)};
+    if (p.len > 5)
+        return false;
+    unsigned long n = 0;
+    for (size_t i = 0; i < p.len; i++) {
+        if (p.ptr[i] < '0' || p.ptr[i] > '9')
+            return false;
+        n = n * 10 + (unsigned long)(p.ptr[i] - '0');
     }
-    return hop;
+    return n <= UINT16_MAX;
 }
 
-/* Forwarded: elements separated by ',', each "pair;pair;...", pair = token "=" (token |
- * quoted-string). Quoted strings may hold ',' ';' '=' and backslash escapes. Each element adds
- * one hop: its "for" node, or a non-address hop when it has none. */
+/* RFC 7239 §6 obfnode: "_" 1*( ALPHA / DIGIT / "." / "_" / "-" ). */
+static bool obfuscated_name(wh_str_t v)
+{
+    bool ok;
+    return v.len > 1 && v.ptr[0] == '_' && node_port_valid(v, &ok) && !ok;
+}
+
+/* A Forwarded node (RFC 7239 §6): IPv4 [":" port], "[" IPv6 "]" [":" port], "unknown" or an
+ * obfuscated "_name" (the last two are valid but not addresses). `v` is the value with its
+ * quotes removed. False when the node does not parse. */
+static bool forwarded_node(wh_str_t v, hop_t *hop)
+{
+    *hop = (hop_t){{v.ptr, 0}, {v.ptr, 0}};
+    const char *p = v.ptr, *end = v.ptr + v.len;
+    wh_str_t name = v, port = {end, 0};
+    bool has_port = false;
+    if (v.len > 0 && *p == '[') {
+        const char *close = memchr(p, ']', v.len);
+        if (close == NULL || (close + 1 < end && close[1] != ':'))
+            return false;
+        name = (wh_str_t){p + 1, (size_t)(close - p - 1)};
+        has_port = close + 1 < end;
+        if (has_port)
+            port = (wh_str_t){close + 2, (size_t)(end - close - 2)};
+        wh_ipaddr_t ip;
+        if (wh_ipaddr_parse(name.ptr, name.len, &ip) != 0 || ip.family != 6)
+            return false;
+    } else {
+        const char *colon = memchr(p, ':', v.len);
+        if (colon) {
+            name = (wh_str_t){p, (size_t)(colon - p)};
+            port = (wh_str_t){colon + 1, (size_t)(end - colon - 1)};
+            has_port = true;
+        }
+        wh_ipaddr_t ip;
+        if (wh_ipaddr_parse(name.ptr, name.len, &ip) != 0 || ip.family != 4) {
+            /* "unknown" and "_hidden" are nodes, but not addresses */
+            bool named = (name.len == 7 && strncasecmp(name.ptr, "unknown", 7) == 0) ||
+                         obfuscated_name(name);
+            bool numeric;
+            return named && (!has_port || node_port_valid(port, &numeric));
+        }
+    }
+    bool numeric = false;
+    if (has_port && !node_port_valid(port, &numeric))
+        return false;
+    hop->addr = name;
+    if (numeric)
+        hop->port = port;
+    return true;
+}
+
+static bool is_ows(char c)
+{
+    return c == ' ' || c == '\t';
+}
+
+/* A forwarded-pair's value: token / quoted-string (RFC 7239 §4). Returns where it ends, or
+ * NULL when malformed; *value is without the quotes, *escaped says it held a quoted-pair. */
+static const char *pair_value(const char *p, const char *end, wh_str_t *value, bool *escaped)
+{
+    *escaped = false;
+    if (p < end && *p == '"') {
+        const char *start = ++p;
+        while (p < end && *p != '"') {
+            unsigned char c = (unsigned char)*p;
+            if (c == '\\') {
+                if (p + 1 == end)
+                    return NULL;
+                *escaped = true;
+                p += 2;
+                continue;
+            }
+            if (c != '\t' && (c < 0x20 || c == 0x7f))
+                return NULL;
+            p++;
+        }
+        if (p == end)
+            return NULL;
+        *value = (wh_str_t){start, (size_t)(p - start)};
+        return p + 1;
+    }
+    const char *start = p;
+    while (p < end && wh_is_tchar((unsigned char)*p))
+        p++;
+    if (p == start)
+        return NULL;
+    *value = (wh_str_t){start, (size_t)(p - start)};
+    return p;
+}
+
+/* Parameters one element may carry; more than this and it is not taken as well-formed. */
+enum { FORWARDED_PAIRS_MAX = 16 };
+
+/* One forwarded-element: [ pair ] *( ";" [ pair ] ), pair = token "=" value, each parameter at
+ * most once (names case-insensitive), no whitespace inside. Returns where it ends (at ',' or
+ * OWS or the end), or NULL when it does not parse; *hop is its "for" node. */
+static const char *forwarded_element(const char *p, const char *end, hop_t *hop)
+{
+    wh_str_t names[FORWARDED_PAIRS_MAX];
+    size_t count = 0;
+    *hop = (hop_t){{p, 0}, {p, 0}};
+    while (p < end && *p != ',' && !is_ows(*p)) {
+        if (*p == ';') {
+            p++;
+            continue;
+        }
+        const char *start = p;
+        while (p < end && wh_is_tchar((unsigned char)*p))
+            p++;
+        wh_str_t name = {start, (size_t)(p - start)};
+        if (name.len == 0 || p == end || *p != '=' || count == FORWARDED_PAIRS_MAX)
+            return NULL;
+        for (size_t i = 0; i < count; i++) {
+            if (names[i].len == name.len && strncasecmp(names[i].ptr, name.ptr, name.len) == 0)
+                return NULL; /* §4: each parameter MUST NOT occur more than once */
+        }
+        names[count++] = name;
+        wh_str_t value;
+        bool escaped;
+        p = pair_value(p + 1, end, &value, &escaped);
+        if (p == NULL || (p < end && *p != ';' && *p != ',' && !is_ows(*p)))
+            return NULL;
+        /* a node never needs a quoted-pair: one there is not an address we would read alike */
+        if (wh_name_equals(name, "for") && (escaped || !forwarded_node(value, hop)))
+            return NULL;
+    }
+    return p;
+}
+
+/* Forwarded = 1#forwarded-element (RFC 7239 §4), elements separated by OWS "," OWS; empty
+ * elements are skipped (RFC 9110 §5.6.1.2). Each element adds one hop: its "for" node, or a
+ * non-address hop when it has none, names no address, or does not parse (its parameters are
+ * ignored, and the walk for the client stops there as at "unknown"). */
 static void parse_forwarded(chain_t *c, wh_str_t v)
 {
     const char *p = v.ptr, *end = v.ptr + v.len;
     while (p < end) {
-        hop_t hop = {{p, 0}, {p, 0}};
-        bool element_done = false;
-        while (p < end && !element_done) {
-            while (p < end && (*p == ' ' || *p == '\t' || *p == ';'))
-                p++;
-            const char *name = p;
-            while (p < end && *p != '=' && *p != ';' && *p != ',')
-                p++;
-            wh_str_t key = trim(name, p);
-            wh_str_t value = {p, 0};
-            if (p < end && *p == '=') {
-                p++;
-                while (p < end && (*p == ' ' || *p == '\t'))
+        while (p < end && (is_ows(*p) || *p == ','))
+            p++;
+        if (p == end)
+            break;
+        hop_t hop;
+        const char *next = forwarded_element(p, end, &hop);
+        if (next != NULL) {
+            while (next < end && is_ows(*next))
+                next++;
+        }
+        if (next == NULL || (next < end && *next != ',')) {
+            hop = (hop_t){{p, 0}, {p, 0}};
+            /* skip the rest of the element, quoted strings included */
+            bool quoted = false;
+            while (p < end && (quoted || *p != ',')) {
+                if (quoted && *p == '\\' && p + 1 < end)
                     p++;
-                if (p < end && *p == '"') {
-                    const char *start = ++p;
-                    while (p < end && *p != '"')
-                        p += (*p == '\\' && p + 1 < end) ? 2 : 1;
-                    value = (wh_str_t){start, (size_t)(p - start)};
-                    if (p < end)
-                        p++; /* the closing quote */
-                } else {
-                    const char *start = p;
-                    while (p < end && *p != ';' && *p != ',')
-                        p++;
-                    value = trim(start, p);
-                }
-            }
-            if (wh_name_equals(key, "for"))
-                hop = forwarded_node(value);
-            while (p < end && *p != ';' && *p != ',')
-                p++; /* junk after a value */
-            if (p < end && *p == ',') {
+                else if (*p == '"')
+                    quoted = !quoted;
                 p++;
-                element_done = true;
             }
+            next = p;
         }
         chain_add(c, hop);
+        p = next;
     }
 }
 

@@ -152,9 +152,11 @@ static int open_variant(int root_fd, const char *rel, wh_variant_t which, wh_sta
     v->dev = st.st_dev;
     v->ino = st.st_ino;
     v->mtime = st.st_mtim;
-    /* nginx's form: mtime and size in hex; a variant's own size keeps its tag distinct. */
-    snprintf(v->etag, sizeof(v->etag), "\"%llx-%llx%s\"", (unsigned long long)st.st_mtim.tv_sec,
-             (unsigned long long)st.st_size, which == WH_VARIANT_IDENTITY ? "" : "-z");
+    /* nginx's form (mtime and size in hex) with the mtime's nanoseconds: two same-size writes
+     * within one second get different tags. A variant's own size keeps its tag distinct. */
+    snprintf(v->etag, sizeof(v->etag), "\"%llx.%lx-%llx%s\"", (unsigned long long)st.st_mtim.tv_sec,
+             (unsigned long)st.st_mtim.tv_nsec, (unsigned long long)st.st_size,
+             which == WH_VARIANT_IDENTITY ? "" : "-z");
     return 0;
 }
 

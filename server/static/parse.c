@@ -161,20 +161,25 @@ void wh_accept_encoding_parse(wh_str_t value, bool present, wh_accept_encoding_t
     out->identity = identity >= 0 ? identity : star >= 0 ? star : Q_IMPLICIT_IDENTITY;
 }
 
-bool wh_etag_list_matches(wh_str_t value, const char *etag)
+/* RFC 9110 §8.8.3.2: weak comparison ignores "W/" on both sides; strong comparison needs both
+ * tags strong and equal. */
+static bool etag_list_matches(wh_str_t value, const char *etag, bool strong)
 {
     wh_str_t v = trim(value.ptr, value.len);
     if (v.len == 1 && v.ptr[0] == '*')
         return true;
-    /* Weak comparison: both sides without a "W/" prefix. */
-    if (strncmp(etag, "W/", 2) == 0)
+    if (strncmp(etag, "W/", 2) == 0) {
+        if (strong)
+            return false;
         etag += 2;
+    }
     size_t etag_len = strlen(etag);
     const char *p = v.ptr, *end = v.ptr + v.len;
     while (p < end) {
         while (p < end && (is_ows(*p) || *p == ','))
             p++;
-        if (end - p >= 2 && p[0] == 'W' && p[1] == '/')
+        bool weak = end - p >= 2 && p[0] == 'W' && p[1] == '/';
+        if (weak)
             p += 2;
         if (p >= end || *p != '"')
             return false;
@@ -182,11 +187,21 @@ bool wh_etag_list_matches(wh_str_t value, const char *etag)
         if (close == NULL)
             return false;
         size_t len = (size_t)(close - p + 1);
-        if (len == etag_len && memcmp(p, etag, len) == 0)
+        if (len == etag_len && memcmp(p, etag, len) == 0 && !(strong && weak))
             return true;
         p = close + 1;
     }
     return false;
+}
+
+bool wh_etag_list_matches(wh_str_t value, const char *etag)
+{
+    return etag_list_matches(value, etag, false);
+}
+
+bool wh_etag_list_matches_strong(wh_str_t value, const char *etag)
+{
+    return etag_list_matches(value, etag, true);
 }
 
 static const char MONTHS[12][4] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",

@@ -36,6 +36,8 @@ void wh_accept_encoding_parse(wh_str_t value, bool present, wh_accept_encoding_t
 /* True when an If-None-Match value ("*" or a list of entity tags, weak ones compared weakly)
  * matches `etag` (with its quotes). */
 bool wh_etag_list_matches(wh_str_t value, const char *etag);
+/* The same for If-Match: strong comparison (a weak tag on either side never matches). */
+bool wh_etag_list_matches_strong(wh_str_t value, const char *etag);
 
 /* Parses an HTTP date (IMF-fixdate, RFC 850 or asctime). Returns 0, or -1 when invalid. */
 int wh_http_date_parse(wh_str_t value, time_t *out);

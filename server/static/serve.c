@@ -230,17 +230,29 @@ static int choose_variant(const wh_exchange_t *ex, const wh_static_entry_t *e, b
     return best;
 }
 
-/* True when the conditional headers make this a 304 (RFC 9110 13.2.2: If-None-Match wins over
- * If-Modified-Since). */
-static bool not_modified(const wh_exchange_t *ex, const wh_static_entry_t *e, const char *etag)
+typedef enum { COND_PASS, COND_FAILED, COND_NOT_MODIFIED } condition_t;
+
+/* The preconditions in RFC 9110 §13.2.2's order (the methods here are GET and HEAD): If-Match,
+ * else If-Unmodified-Since, failing with 412; then If-None-Match, else If-Modified-Since,
+ * giving 304. An invalid date is ignored, as the RFC says. */
+static condition_t evaluate_conditions(const wh_exchange_t *ex, const wh_static_entry_t *e,
+                                       const char *etag)
 {
     wh_str_t value;
+    time_t date;
+    if (header_value(ex, "If-Match", &value)) {
+        if (!wh_etag_list_matches_strong(value, etag))
+            return COND_FAILED;
+    } else if (header_value(ex, "If-Unmodified-Since", &value) &&
+               wh_http_date_parse(value, &date) == 0 && e->mtime > date) {
+        return COND_FAILED;
+    }
     if (header_value(ex, "If-None-Match", &value))
-        return wh_etag_list_matches(value, etag);
-    time_t since;
-    if (header_value(ex, "If-Modified-Since", &value) && wh_http_date_parse(value, &since) == 0)
-        return e->mtime <= since;
-    return false;
+        return wh_etag_list_matches(value, etag) ? COND_NOT_MODIFIED : COND_PASS;
+    if (header_value(ex, "If-Modified-Since", &value) && wh_http_date_parse(value, &date) == 0 &&
+        e->mtime <= date)
+        return COND_NOT_MODIFIED;
+    return COND_PASS;
 }
 
 /* If-Range: the range applies only while the validator still matches. */
@@ -274,7 +286,10 @@ static bool serve_entry(wh_static_t *s, const mount_t *m, wh_exchange_t *ex, wh_
         add(&hs, "Access-Control-Allow-Origin", "*");
     add(&hs, "ETag", v->etag);
     add(&hs, "Last-Modified", e->last_modified);
-    if (not_modified(ex, e, v->etag)) {
+    condition_t cond = evaluate_conditions(ex, e, v->etag);
+    if (cond == COND_FAILED)
+        return answer_text(ex, "412 Precondition Failed", &hs);
+    if (cond == COND_NOT_MODIFIED) {
         ex->local = true;
         int rc = wh_exchange_start(ex, "304 Not Modified", 16, hs.h, hs.n, -1);
         wh_exchange_finish_local(ex, rc == WH_OK ? WH_FINISH_OK : WH_FINISH_ERROR);
@@ -352,8 +367,10 @@ bool wh_static_handle(void *ctx, wh_exchange_t *ex)
     wh_str_t path = ex->req.path;
     wh_static_path_kind_t kind = wh_static_path_normalize(
         path.ptr + m->prefix_len, path.len - m->prefix_len, s->rel, sizeof(s->rel));
+    /* A path the resolver refuses (dot segments, hidden names, empty segments) is never a file
+     * here: a 404, or with --static-fallthrough the app's, as for any other non-file. */
     if (kind == WH_STATIC_PATH_INVALID)
-        return answer_status(ex, "404 Not Found"); /* never the app: it is an attack */
+        return s->opts.fallthrough ? false : answer_status(ex, "404 Not Found");
     wh_static_entry_t *e = wh_static_cache_get(s->cache, mount, m->root_fd, s->rel);
     if (e && e->is_dir) {
         if (!s->opts.index)

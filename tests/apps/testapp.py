@@ -426,9 +426,14 @@ def t_conn_close(environ, start_response):
 
 
 def t_status(environ, start_response):
-    """?code=N: an empty response with that status (204, 304, ...)."""
-    code = _query(environ)["code"]
-    start_response("%s Test" % code, [("X-Status", code)])
+    """?code=N: an empty response with that status (204, 304, ...); &length=L adds
+    Content-Length: L."""
+    query = _query(environ)
+    code = query["code"]
+    headers = [("X-Status", code)]
+    if "length" in query:
+        headers.append(("Content-Length", query["length"]))
+    start_response("%s Test" % code, headers)
     return Body([], tag="status")
 
 

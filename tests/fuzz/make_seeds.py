@@ -118,6 +118,20 @@ EXTRA_REQUESTS = {
     "incomplete-head": b"GET / HTTP/1.1\r\nHost: te",
     "incomplete-body": b"POST /p HTTP/1.1\r\n" + H + b"Content-Length: 100\r\n\r\npartial",
     "eof-after-request": b"GET / HTTP/1.1\r\n" + H + b"\r\n",
+    # any token is a method (server/http/prescan.c gives llhttp a stand-in)
+    "method-query": b"QUERY /q HTTP/1.1\r\n" + H + b"Content-Length: 2\r\n\r\nq1GET /s HTTP/1.1\r\n" + H + b"\r\n",
+    "method-webdav": b"VERSION-CONTROL /v HTTP/1.1\r\n" + H + b"\r\nORDERPATCH /o HTTP/1.1\r\n" + H + b"\r\n",
+    "method-lowercase": b"get /a HTTP/1.1\r\n" + H + b"\r\n",
+    "method-connect": b"CONNECT a:443 HTTP/1.1\r\nHost: a:443\r\n\r\n",
+    "method-connec": b"CONNEC /a HTTP/1.1\r\n" + H + b"\r\n",
+    "method-connectx-asterisk": b"CONNECTX * HTTP/1.1\r\n" + H + b"\r\n",
+    "method-leading-crlf": b"\r\n\r\nBREW /pot HTTP/1.1\r\n" + H + b"\r\n",
+    # chunk extensions: lists with values, quoted strings, limits
+    "chunked-ext-list": b"POST /p HTTP/1.1\r\n" + H + b"Transfer-Encoding: chunked\r\n\r\n5;a=b;c=d\r\nhello\r\n0;e\r\n\r\n",
+    "chunked-ext-quoted": b"POST /p HTTP/1.1\r\n" + H + b"Transfer-Encoding: chunked\r\n\r\n5;a=\"b;\\\"c\"\r\nhello\r\n0\r\n\r\nGET /s HTTP/1.1\r\n" + H + b"\r\n",
+    "chunked-ext-bws": b"POST /p HTTP/1.1\r\n" + H + b"Transfer-Encoding: chunked\r\n\r\n5 ; a = b\r\nhello\r\n0\r\n\r\n",
+    "chunked-ext-long": b"POST /p HTTP/1.1\r\n" + H + b"Transfer-Encoding: chunked\r\n\r\n1;a=" + b"v" * 4200 + b"\r\nx\r\n0\r\n\r\n",
+    "chunked-many-trailers": b"POST /p HTTP/1.1\r\n" + H + b"Transfer-Encoding: chunked\r\n\r\n0\r\n" + b"X-T: 1\r\n" * 120 + b"\r\n",
 }
 
 
@@ -152,7 +166,7 @@ def raw_requests():
 
 def config_seeds():
     # options and their types, from the table in server/core/config.c
-    table = (REPO / "server" / "config.c").read_text()
+    table = (REPO / "server" / "core" / "config.c").read_text()
     opts = re.findall(r'\{"([a-z_-]+)", (?:"([a-z_-]+)"|NULL), (OPT_[A-Z_]+)', table)
     sample = {"OPT_STRING": "x", "OPT_LIST": "127.0.0.1:9000", "OPT_PATHS": "a,,b,c",
               "OPT_INT": "4", "OPT_SIZE": "10M", "OPT_SECONDS": "2.5", "OPT_FLAG": None,
@@ -302,6 +316,8 @@ def forwarded_seeds():
         "fwd-escapes": b"\x00" + b"*\nfor=\"a\\\"b\";x=\"c,d\", FOR=1.2.3.4:5",
         "fwd-junk": b"\x00" + b"fe80::/10, 10.0.0.0/33\n;;,,=for=,for",
         "fwd-ows": b"\x00" + b"*\nfor= \t192.0.2.60;proto=\thttps, for=\t\"[2001:db8::1]\"",
+        "fwd-strict": b"\x00" + b"10.0.0.0/8\nfor=\"192.0.2.1:_p\";by=x, for=1.2.3.4;for=5.6.7.8, for=\"10.0.0.1:99999\", for=10.0.0.2",
+        "fwd-empty-elements": b"\x00" + b"*\n, for=192.0.2.8 ,, for=\"[::1]:80\";proto=https,",
         "scheme": b"\x0f" + b"*\n1.2.3.4",
         "bad-list": b"\x01" + b"10.0.0.0/ 1.2.3\n1.1.1.1",
         "long-chain": b"\x01" + b"10.0.0.0/8\n" + b", ".join(b"10.0.0.%d" % i for i in range(100)),

@@ -292,6 +292,24 @@ def test_unix_socket(start_server, tmp_path):
     assert isinstance(seen["server_name"], str) and isinstance(seen["server_port"], str)
 
 
+@pytest.mark.parametrize("host, version, name, port", [
+    ("example.com:8080", "HTTP/1.1", "example.com", "8080"),
+    ("example.com", "HTTP/1.1", "example.com", "80"),
+    ("[2001:db8::1]:8443", "HTTP/1.1", "[2001:db8::1]", "8443"),
+    ("", "HTTP/1.1", None, "80"),  # an empty Host: the socket path and 80
+    (None, "HTTP/1.0", None, "80"),  # no Host at all
+])
+def test_unix_socket_server_name_and_port(start_server, tmp_path, host, version, name, port):
+    """PEP 3333: SERVER_NAME and SERVER_PORT are never empty. A Unix socket has neither: they
+    come from Host (as gunicorn takes them), else the socket path and 80."""
+    path = str(tmp_path / "wsgihost.sock")
+    srv = start_server(bind="unix:" + path)
+    with wire.Conn(path) as c:
+        seen = c.request("GET", "/", version=version, host=host).json()
+    assert seen["server_name"] == (path if name is None else name), seen
+    assert seen["server_port"] == port, seen
+
+
 def test_ipv6(start_server):
     try:
         with socket.socket(socket.AF_INET6) as s:

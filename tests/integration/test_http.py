@@ -197,12 +197,40 @@ def test_chunked_request_with_extensions_and_trailers(server, ext):
     assert headers["CONTENT_LENGTH"] == "11"
 
 
-@pytest.mark.parametrize("ext", [b";a=b;c=d", b";a;b", b" ;a=b", b"; a = b"])
+# RFC 9110 9.1: any token is a method, and methods are case-sensitive ("get" is not GET);
+# WebDAV (RFC 3253, RFC 3648) and QUERY use methods llhttp does not list.
+TOKEN_METHODS = ["ORDERPATCH", "VERSION-CONTROL", "BREW", "QUERY", "FOO", "get", "-bl",
+                 "M!#$%&'*+.^_`|~"]
+
+
+@pytest.mark.parametrize("method", TOKEN_METHODS)
+def test_any_token_method_reaches_the_app(server, method):
+    with server.conn() as c:
+        resp = c.request(method, "/m?x=1", body=b"abc")
+        assert resp.status == 200, "%r\nsent %s" % (resp, wire.show(c.sent))
+        seen = resp.json()
+        assert (seen["method"], seen["path_info"], seen["query_string"]) == (method, "/m", "x=1")
+        assert base64.b64decode(seen["body_b64"]) == b"abc"
+        # the connection stays in sync for the next request
+        assert c.request("GET", "/after").json()["path_info"] == "/after"
+
+
+def test_lowercase_head_is_not_head(server):
+    """"head" is a method of its own (RFC 9110 9.1): its response carries a body."""
+    with server.conn() as c:
+        c.send(b"head /lower HTTP/1.1\r\nHost: test\r\n\r\n")
+        resp = c.read_response(method="GET")
+        assert resp.status == 200 and resp.json()["method"] == "head", resp
+        assert c.request("GET", "/after").json()["path_info"] == "/after"
+
+
+@pytest.mark.parametrize("ext", [b";a=b;c=d", b";a;b", b";a=b;c", b';a="b;c=d";e', b';a="x\\"y"',
+                                 b";a=b;c=d;e=f;g=h", b" ;a=b", b"; a = b"])
 def test_chunk_extension_lists_and_bws(server, ext):
     """RFC 9112 7.1.1: chunk-ext = *( BWS ";" BWS chunk-ext-name [ BWS "=" BWS chunk-ext-val ] ),
-    so several extensions and optional whitespace around ';' and '=' must be accepted, except
-    where llhttp 8 refuses them whole (conftest.CHUNK_EXT_LIMIT): then a 400, and the app is
-    never called."""
+    so several extensions (values tokens or quoted strings) must be accepted, with any llhttp
+    (llhttp 8 refused lists with values); whitespace around ';' and '=' is refused whole
+    (conftest.CHUNK_EXT_LIMIT): then a 400, and the app is never called."""
     calls = server.stat("calls")
     with server.conn() as c:
         resp = c.request("POST", "/_t/sha256", headers=[("Transfer-Encoding", "chunked")],
@@ -213,6 +241,18 @@ def test_chunk_extension_lists_and_bws(server, ext):
         return
     assert resp.status == 200, "%r\nsent %s" % (resp, wire.show(c.sent))
     assert resp.json()["sha256"] == hashlib.sha256(b"hello world").hexdigest()
+
+
+@pytest.mark.parametrize("ext", [b";", b";=b", b";a=", b";a=b=c", b';a="open', b";a=\x01",
+                                 b';a="b"c', b";a;;b"])
+def test_malformed_chunk_extension_is_refused(server, ext):
+    calls = server.stat("calls")
+    with server.conn() as c:
+        resp = c.request("POST", "/_t/sha256", headers=[("Transfer-Encoding", "chunked")],
+                         body=chunked(b"hello world", [5], ext=ext))
+        assert resp.status == 400, "%r\nsent %s" % (resp, wire.show(c.sent))
+        assert c.wait_closed(5)
+    assert server.stat("calls") == calls
 
 
 def test_chunked_response_when_app_gives_no_length(server):

@@ -268,6 +268,20 @@ def test_real_ip_from_forwarded_header(start_server):
     assert view["REMOTE_PORT"] == "4711"
 
 
+def test_forwarded_is_parsed_strictly(start_server):
+    """RFC 7239: an element that does not parse (a parameter twice, a port past 65535,
+    whitespace around '=') gives nothing; the walk stops at the trusted proxy before it."""
+    srv = start_server(app=APP, args=["--real-ip-header", "Forwarded"])
+    for value in ["for=198.51.100.1;for=198.51.100.2, for=127.0.0.1",
+                  'for="198.51.100.1:99999", for=127.0.0.1',
+                  "for = 198.51.100.1, for=127.0.0.1"]:
+        view = app_view(srv, [("Forwarded", value)])
+        assert view["REMOTE_ADDR"] == "127.0.0.1", (value, view)
+        assert view["REMOTE_PORT"] != "99999", (value, view)
+    view = app_view(srv, [("Forwarded", 'for="198.51.100.1:8080";proto=https, for=127.0.0.1')])
+    assert (view["REMOTE_ADDR"], view["REMOTE_PORT"]) == ("198.51.100.1", "8080")
+
+
 # ---- PROXY protocol -------------------------------------------------------------------------
 
 def v2_header(cmd=0x21, fam=0x11, body=b""):

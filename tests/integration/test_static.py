@@ -253,6 +253,59 @@ def test_if_modified_since_304(srv):
     assert resp.status == 200
 
 
+def test_if_match_and_if_unmodified_since_412(srv):
+    """RFC 9110 13.1.1 and 13.1.4, in 13.2.2's order (If-Match, else If-Unmodified-Since;
+    then If-None-Match, else If-Modified-Since)."""
+    first = get(srv, "/static/css/app.css")
+    etag, lm = first.header("ETag"), first.header("Last-Modified")
+    old = "Sun, 06 Nov 1994 08:49:37 GMT"
+    future = email.utils.formatdate(time.time() + 3600, usegmt=True)
+    cases = [
+        ([("If-Match", etag)], 200),
+        ([("If-Match", '"other", ' + etag)], 200),
+        ([("If-Match", "*")], 200),
+        ([("If-Match", '"other"')], 412),
+        ([("If-Match", "W/" + etag)], 412),  # If-Match compares strongly
+        ([("If-Unmodified-Since", old)], 412),
+        ([("If-Unmodified-Since", lm)], 200),
+        ([("If-Unmodified-Since", future)], 200),
+        ([("If-Unmodified-Since", "not a date")], 200),  # an invalid date is ignored
+        ([("If-Match", etag), ("If-Unmodified-Since", old)], 200),  # If-Match decides
+        ([("If-Match", '"other"'), ("If-None-Match", etag)], 412),  # If-Match comes first
+        ([("If-Match", etag), ("If-None-Match", etag)], 304),
+        ([("If-Unmodified-Since", future), ("If-Modified-Since", future)], 304),
+    ]
+    for headers, status in cases:
+        resp = get(srv, "/static/css/app.css", headers)
+        assert resp.status == status, (headers, resp)
+        if status == 412:
+            assert resp.body != CSS
+        for method in ("HEAD",):
+            assert get(srv, "/static/css/app.css", headers, method=method).status == status
+
+
+def test_same_size_writes_within_a_second_get_new_etags(servers, tmp_path):
+    """The ETag carries the mtime's nanoseconds: a file rewritten with the same size in the
+    same second is not taken for the old one (no stale 304)."""
+    root = tmp_path / "r"
+    root.mkdir()
+    path = root / "a.txt"
+    path.write_bytes(b"version 1")
+    second = int(time.time()) * 10**9
+    os.utime(path, ns=(second + 100, second + 100))
+    s = servers(root)
+    first = get(s, "/static/a.txt")
+    assert first.body == b"version 1"
+    path.write_bytes(b"version 2")
+    os.utime(path, ns=(second + 200_000_000, second + 200_000_000))
+    # entries are checked against the file system again at most once a second
+    wait_until(lambda: get(s, "/static/a.txt").body == b"version 2", 5, "the new content")
+    resp = get(s, "/static/a.txt")
+    assert resp.header("Last-Modified") == first.header("Last-Modified")  # the same second
+    assert resp.header("ETag") != first.header("ETag")
+    assert get(s, "/static/a.txt", [("If-None-Match", first.header("ETag"))]).status == 200
+
+
 def test_range_206(srv, tree):
     data = (tree / "big.bin").read_bytes()
     resp = get(srv, "/static/big.bin", [("Range", "bytes=100-199")])
@@ -369,7 +422,27 @@ def test_fallthrough(servers, tree):
     resp = get(s, "/static/missing.css")
     assert resp.status == 200 and resp.json()["path_info"] == "/static/missing.css"
     assert get(s, "/static/css/app.css").body == CSS
-    assert get(s, "/static/../../etc/passwd").status in (400, 404)  # never the app
+    # paths the static resolver refuses are not files either: the app's (never a file's bytes)
+    for target in ["/static/.well-known/security.txt", "/static/a//b", "/static/x/../y",
+                   "/static/../../etc/passwd", "/static/.secret", "/static/escape_abs",
+                   "/static/css/"]:
+        resp = get(s, target)
+        assert resp.status == 200 and resp.json()["raw_uri"] == target, (target, resp)
+        assert PASSWD_MARK not in resp.body and b"do not serve" not in resp.body
+
+
+def test_fallthrough_under_root_prefix(servers, tree):
+    """--static /=DIR with --static-fallthrough: the app still gets everything that is not a
+    file, /.well-known/ included."""
+    s = Server(app="testapp:application",
+               args=["--static", "/=%s" % tree, "--static-fallthrough"])
+    try:
+        assert get(s, "/css/app.css").body == CSS
+        for target in ["/.well-known/security.txt", "/a//b", "/x/../y", "/missing"]:
+            resp = get(s, target)
+            assert resp.status == 200 and resp.json()["raw_uri"] == target, (target, resp)
+    finally:
+        s.stop()
 
 
 def test_changed_and_deleted_files_noticed(servers, tmp_path):

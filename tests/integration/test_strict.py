@@ -6,6 +6,7 @@ reach the app (the app counts its calls per PATH_INFO).
 """
 
 import base64
+import select
 
 import pytest
 
@@ -51,7 +52,12 @@ BAD_REQUESTS = {
     "ctl-in-header-value": (b"GET /a HTTP/1.1\r\nHost: test\r\nX-A: b\x01c\r\n\r\n", 400),
     "space-before-colon": (b"GET /a HTTP/1.1\r\nHost: test\r\nX-A : b\r\n\r\n", 400),
     "invalid-method-char": (b"G(T /a HTTP/1.1\r\nHost: test\r\n\r\n", 400),
-    "lowercase-method": (b"get /a HTTP/1.1\r\nHost: test\r\n\r\n", (400, 501)),
+    # any token is a method (RFC 9110 9.1, test_http.py); these are not tokens
+    "method-with-slash": (b"G/T /a HTTP/1.1\r\nHost: test\r\n\r\n", 400),
+    "method-with-tab": (b"GET\t/a HTTP/1.1\r\nHost: test\r\n\r\n", 400),
+    "method-empty": (b" /a HTTP/1.1\r\nHost: test\r\n\r\n", 400),
+    "method-non-ascii": (b"G\xc3\xa9T /a HTTP/1.1\r\nHost: test\r\n\r\n", 400),
+    "method-then-two-spaces": (b"GET  /a HTTP/1.1\r\nHost: test\r\n\r\n", 400),
     "version-http2": (b"GET /a HTTP/2.0\r\nHost: test\r\n\r\n", 505),
     "version-http12": (b"GET /a HTTP/1.2\r\nHost: test\r\n\r\n", 505),
     "version-http30": (b"GET /a HTTP/3.0\r\nHost: test\r\n\r\n", 505),
@@ -279,3 +285,56 @@ def test_chunked_body_over_limit_is_413(limited):
     resp, closed, sent = send_head(
         limited, b"POST / HTTP/1.1\r\nHost: test\r\nTransfer-Encoding: chunked", body)
     assert resp is not None and resp.status == 413 and closed, (resp, wire.show(sent))
+
+
+# Chunk extensions and trailers are bounded (RFC 9112 7.1.1 lets a server limit them): refused as
+# soon as a limit is crossed, not after the client has sent all it likes.
+CHUNKED_HEAD = b"POST / HTTP/1.1\r\nHost: test\r\nTransfer-Encoding: chunked\r\n\r\n"
+STREAM_CAP = 16 * 1024 * 1024  # the attack sent 300 MB; answering within 1 MB is what we want
+ANSWER_POLL = 0.02  # seconds to look for an answer after each piece
+
+
+def stream_until_answered(srv, first, piece):
+    """Sends `first`, then `piece` again and again (at most STREAM_CAP bytes) until the server
+    answers or closes. Returns (response, bytes of pieces sent, whether the server then
+    closed)."""
+    with srv.conn() as c:
+        c.send(first)
+        sent = 0
+        while sent < STREAM_CAP:
+            try:
+                c.send(piece)
+            except (BrokenPipeError, ConnectionResetError):
+                break
+            sent += len(piece)
+            if select.select([c.sock], [], [], ANSWER_POLL)[0]:
+                break
+        resp = c.read_response(timeout=5)
+        return resp, sent, c.wait_closed(5)
+
+
+UNBOUNDED = {  # name: (first bytes, piece sent again and again, expected status)
+    "one-long-extension": (CHUNKED_HEAD + b"5;", b"a" * 16384, 413),
+    "long-extension-value": (CHUNKED_HEAD + b"5;name=", b"v" * 16384, 413),
+    "long-trailer-field": (CHUNKED_HEAD + b"5\r\nhello\r\n0\r\nX-T: ", b"a" * 16384, 431),
+    "many-trailer-fields": (CHUNKED_HEAD + b"5\r\nhello\r\n0\r\n", b"X-T: 1\r\n" * 2048, 431),
+}
+
+
+@pytest.mark.parametrize("name", list(UNBOUNDED))
+def test_chunk_extensions_and_trailers_are_bounded(server, name):
+    first, piece, status = UNBOUNDED[name]
+    calls = server.stat("calls")
+    resp, sent, closed = stream_until_answered(server, first, piece)
+    assert resp is not None, "no answer after %d bytes of %s" % (sent, name)
+    assert resp.status == status and closed, resp
+    assert sent < 1024 * 1024, "answered only after %d bytes" % sent
+    assert server.stat("calls") == calls
+
+
+def test_chunk_extensions_count_against_the_body_limit(limited):
+    """Short extensions on many one-byte chunks: the bytes add up against --max-request-body."""
+    resp, sent, closed = stream_until_answered(limited, CHUNKED_HEAD,
+                                               b"1;" + b"e" * 100 + b"\r\nx\r\n")
+    assert resp is not None and resp.status == 413 and closed, resp
+    assert sent < 4096, "answered only after %d bytes with --max-request-body 1000" % sent

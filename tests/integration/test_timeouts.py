@@ -64,6 +64,30 @@ def test_body_timeout_closes_stalled_body(start_server):
     assert srv.stat("calls") == 0
 
 
+def test_receive_timeout_caps_a_body_trickled_inside_the_body_timeout(start_server):
+    """One body byte every 0.7 s never lets --body-timeout 1 fire; --receive-timeout 3 is the
+    ceiling on the whole request: a 408, and the app never called."""
+    srv = start_server(args=["--body-timeout", "1", "--receive-timeout", "3"])
+    with srv.conn() as c:
+        c.send(b"POST / HTTP/1.1\r\nHost: test\r\nContent-Length: 1000\r\n\r\n")
+        start = time.monotonic()
+        closed = False
+        for _ in range(30):  # at most ~21 s of trickling
+            try:
+                c.send(b"x")
+            except (BrokenPipeError, ConnectionResetError):
+                closed = True
+                break
+            if c.wait_closed(0.7):
+                closed = True
+                break
+        elapsed = time.monotonic() - start
+        assert closed, "a body trickled inside --body-timeout was received for %.0f s" % elapsed
+        assert 2.5 < elapsed < 6, "closed after %.1f s with --receive-timeout 3" % elapsed
+        assert b"HTTP/1.1 408 " in c.received, c.received[:200]
+    assert srv.stat("calls") == 0
+
+
 def test_keep_alive_timeout_closes_idle_connection(start_server):
     srv = start_server(args=["--keep-alive", "1"])
     with srv.conn() as c:

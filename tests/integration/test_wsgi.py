@@ -323,6 +323,30 @@ def test_status_without_body(server):
         assert c.request("GET", "/after-204").json()["path_info"] == "/after-204"
 
 
+@pytest.mark.parametrize("code, length, sent", [
+    ("204", "5", None),      # RFC 9110 8.6: MUST NOT send Content-Length on a 204
+    ("204", "0", None),
+    ("304", "0", None),      # the 304's own empty body, not the representation's length
+    ("304", "1234", "1234"),  # the selected representation's length: allowed on a 304
+])
+def test_content_length_on_204_and_304(server, code, length, sent):
+    with server.conn() as c:
+        resp = c.request("GET", "/_t/status?code=%s&length=%s" % (code, length))
+        assert resp.status == int(code), resp
+        assert resp.header("Content-Length") == sent, resp
+        assert resp.body == b""
+        assert c.request("GET", "/after").json()["path_info"] == "/after"
+
+
+@pytest.mark.parametrize("code", ["600", "999", "099"])
+def test_status_outside_100_to_599_becomes_500(server, code):
+    """RFC 9110 15: status codes are 100-599; anything else is an invalid head from the app."""
+    with server.conn() as c:
+        resp = c.request("GET", "/_t/status?code=" + code)
+        assert resp.status == 500, resp
+    assert server.get("/_t/hello").status == 200
+
+
 def test_client_disconnect_mid_response_closes_iterable(server):
     total = 50 * (1 << 20)
     tag = "disconnect"

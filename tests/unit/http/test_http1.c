@@ -395,6 +395,125 @@ static void test_host_syntax(void **state)
         assert_false(wh_host_valid((wh_str_t){bad[i], strlen(bad[i])}));
 }
 
+/* RFC 9110 §9.1: any token is a method, case-sensitive; llhttp is given a stand-in. */
+static void test_any_token_method(void **state)
+{
+    fixture_t *f = *state;
+    const char *methods[] = {"QUERY", "BREW", "VERSION-CONTROL", "get", "-bl", "M!#$%&'*+.^_`|~"};
+    for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++) {
+        char text[128];
+        snprintf(text, sizeof(text), "%s /m HTTP/1.1\r\nHost: h\r\nContent-Length: 2\r\n\r\nhi",
+                 methods[i]);
+        for (int bytewise = 0; bytewise < 2; bytewise++) {
+            assert_int_equal(feed(f, text, strlen(text), NULL, bytewise), WH_HTTP1_REQUEST);
+            take(f);
+            assert_str(f->req.method, methods[i]);
+            assert_str(f->req.path, "/m");
+            assert_int_equal(f->req.body_len, 2);
+        }
+    }
+}
+
+static void test_rejects_invalid_method(void **state)
+{
+    assert_rejects(state, "G(T / HTTP/1.1\r\nHost: h\r\n\r\n", 400);
+}
+
+static void test_rejects_double_space_after_method(void **state)
+{
+    assert_rejects(state, "GET  / HTTP/1.1\r\nHost: h\r\n\r\n", 400);
+}
+
+static void test_connect_still_refused(void **state)
+{
+    assert_rejects(state, "CONNECT h:443 HTTP/1.1\r\nHost: h:443\r\n\r\n", 501);
+}
+
+/* Empty lines before a request line are skipped, a few of them only. */
+static void test_empty_lines_before_request(void **state)
+{
+    fixture_t *f = *state;
+    assert_int_equal(feed_str(f, "\r\n\r\n\r\n\r\nGET /e HTTP/1.1\r\nHost: h\r\n\r\n"),
+                     WH_HTTP1_REQUEST);
+    take(f);
+    assert_str(f->req.path, "/e");
+    assert_false(f->http.started);
+    assert_rejects(state, "\r\n\r\n\r\n\r\n\r\nGET / HTTP/1.1\r\nHost: h\r\n\r\n", 400);
+}
+
+/* RFC 9112 §7.1.1 lists with values and quoted strings, split at every byte boundary. */
+static void test_chunk_extension_values(void **state)
+{
+    fixture_t *f = *state;
+    const char *text = "POST /c HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
+                       "5;a=b;c=d\r\nhello\r\n6;q=\"x;\\\"y\";e\r\n world\r\n0;z\r\nT: 1\r\n\r\n"
+                       "GET /next HTTP/1.1\r\nHost: h\r\n\r\n";
+    for (int bytewise = 0; bytewise < 2; bytewise++) {
+        size_t used;
+        assert_int_equal(feed(f, text, strlen(text), &used, bytewise), WH_HTTP1_REQUEST);
+        take(f);
+        assert_int_equal(f->req.body_len, 11);
+        assert_memory_equal(f->req.body, "hello world", 11);
+        assert_int_equal(feed(f, text + used, strlen(text + used), NULL, bytewise),
+                         WH_HTTP1_REQUEST);
+        take(f);
+        assert_str(f->req.path, "/next");
+    }
+}
+
+static void test_rejects_chunk_extension_whitespace(void **state)
+{
+    assert_rejects(state,
+                   "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
+                   "5 ;a\r\nhello\r\n0\r\n\r\n",
+                   400);
+}
+
+/* A chunk-size line is bounded, and extension bytes count with the body. */
+static void test_limit_chunk_extensions(void **state)
+{
+    fixture_t *f = *state;
+    char text[WH_CHUNK_LINE_MAX + 256];
+    int n = snprintf(text, sizeof(text),
+                     "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n1;a=");
+    memset(text + n, 'x', WH_CHUNK_LINE_MAX);
+    assert_int_equal(feed(f, text, (size_t)n + WH_CHUNK_LINE_MAX, NULL, false), WH_HTTP1_ERROR);
+    assert_int_equal(f->http.error_status, 413);
+    wh_http1_free(&f->http); /* after an error the connection closes: a fresh parser */
+    wh_http1_init(&f->http, &limits);
+    /* 200 lines of 1 byte + 9 extension bytes: 2000 > max_body 1000 */
+    const char *head = "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n";
+    assert_int_equal(feed_str(f, head), WH_HTTP1_HEAD);
+    wh_http1_result_t r = WH_HTTP1_MORE;
+    for (int i = 0; i < 200 && r != WH_HTTP1_ERROR; i++)
+        r = feed_str(f, "1;abcdefg\r\nx\r\n");
+    assert_int_equal(r, WH_HTTP1_ERROR);
+    assert_int_equal(f->http.error_status, 413);
+}
+
+static void test_limit_trailers(void **state)
+{
+    fixture_t *f = *state;
+    const char *head = "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n";
+    assert_int_equal(feed_str(f, head), WH_HTTP1_HEAD);
+    wh_http1_result_t r = WH_HTTP1_MORE;
+    for (int i = 0; i < 200 && r != WH_HTTP1_ERROR; i++)
+        r = feed_str(f, "X-T: 1\r\n");
+    assert_int_equal(r, WH_HTTP1_ERROR);
+    assert_int_equal(f->http.error_status, 431);
+    wh_http1_free(&f->http); /* after an error the connection closes: a fresh parser */
+    wh_http1_init(&f->http, &limits);
+    assert_int_equal(feed_str(f, head), WH_HTTP1_HEAD);
+    assert_int_equal(feed_str(f, "X-T: "), WH_HTTP1_MORE);
+    char value[1024];
+    memset(value, 'a', sizeof(value));
+    r = WH_HTTP1_MORE;
+    for (int i = 0; i < 20 && r != WH_HTTP1_ERROR; i++)
+        r = feed(f, value, sizeof(value), NULL, false);
+    assert_int_equal(r, WH_HTTP1_ERROR);
+    assert_int_equal(f->http.error_status, 431);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
@@ -435,6 +554,15 @@ int main(void)
         T(test_eof),
         T(test_percent_decode),
         T(test_host_syntax),
+        T(test_any_token_method),
+        T(test_rejects_invalid_method),
+        T(test_rejects_double_space_after_method),
+        T(test_connect_still_refused),
+        T(test_empty_lines_before_request),
+        T(test_chunk_extension_values),
+        T(test_rejects_chunk_extension_whitespace),
+        T(test_limit_chunk_extensions),
+        T(test_limit_trailers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -195,9 +195,42 @@ static void test_forwarded_header(void **state)
     assert_string_equal(port, "4711");
     assert_string_equal(realip(h, 1, WH_REALIP_FORWARDED, "2001:db8::/32", port), "192.0.2.60");
     assert_string_equal(port, "");
-    wh_header_t quoted[] = {{S("Forwarded"), S("For=\"198.51.100.17:8080\" ; proto=https")}};
+    wh_header_t quoted[] = {{S("Forwarded"), S("For=\"198.51.100.17:8080\";proto=https")}};
     assert_string_equal(realip(quoted, 1, WH_REALIP_FORWARDED, "", port), "198.51.100.17");
     assert_string_equal(port, "8080");
+    wh_header_t obfport[] = {{S("Forwarded"), S("for=\"198.51.100.17:_p1\"")}};
+    assert_string_equal(realip(obfport, 1, WH_REALIP_FORWARDED, "", port), "198.51.100.17");
+    assert_string_equal(port, "");
+    /* RFC 7239 strictly: an element that does not parse gives nothing (and stops the walk). */
+    const char *bad[] = {
+        "for=192.0.2.1;for=192.0.2.2", /* a parameter twice */
+        "for=192.0.2.1;FOR=192.0.2.2", /* names are case-insensitive */
+        "for=\"192.0.2.1:99999\"",     /* not a port */
+        "for=\"192.0.2.1:\"",
+        "for = 192.0.2.1", /* no whitespace around '=' */
+        "for=192.0.2.1 ;proto=http",
+        "for=192.0.2.1:80",       /* ':' is not a token character: must be quoted */
+        "for=\"2001:db8::1\"",    /* IPv6 needs brackets */
+        "for=\"[192.0.2.1]\"",    /* and brackets IPv6 */
+        "for=\"192.0.2.1\\:80\"", /* a quoted-pair in a node */
+        "for=\"192.0.2.1",        /* unterminated */
+        "for=192.0.2.1;=x",
+        "for=192.0.2.1;proto",
+        "for=",
+        "for=nothing",
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        wh_header_t one[] = {{S("Forwarded"), {bad[i], strlen(bad[i])}}};
+        if (realip(one, 1, WH_REALIP_FORWARDED, "", NULL) != NULL)
+            fail_msg("accepted Forwarded: %s", bad[i]);
+    }
+    /* A malformed element behind a trusted proxy is not walked over to the one before it: the
+     * walk stops at the last trusted hop, as at "unknown". */
+    wh_header_t behind[] = {{S("Forwarded"), S("for=192.0.2.8, for = 10.0.0.2, for=10.0.0.3")}};
+    assert_string_equal(realip(behind, 1, WH_REALIP_FORWARDED, "10.0.0.0/8", NULL), "10.0.0.3");
+    /* Empty list elements are skipped (RFC 9110 5.6.1.2). */
+    wh_header_t empty[] = {{S("Forwarded"), S(", for=192.0.2.8 ,, for=10.0.0.2,")}};
+    assert_string_equal(realip(empty, 1, WH_REALIP_FORWARDED, "10.0.0.0/8", NULL), "192.0.2.8");
     /* "unknown" and obfuscated nodes are not addresses. */
     wh_header_t unknown[] = {{S("Forwarded"), S("for=unknown, for=10.0.0.1")}};
     assert_string_equal(realip(unknown, 1, WH_REALIP_FORWARDED, "10.0.0.0/8", NULL), "10.0.0.1");

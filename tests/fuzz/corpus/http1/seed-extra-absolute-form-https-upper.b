@@ -1,3 +1,3 @@
-ÃGET HTTPS://example.com/p HTTP/1.1
+ÇGET HTTPS://example.com/p HTTP/1.1
 Host: x
 

@@ -1,3 +1,3 @@
-ÁGET http://example.com HTTP/1.1
+ÅGET http://example.com HTTP/1.1
 Host: example.com
 

@@ -1,4 +1,4 @@
-ÄGET htp://a/ HTTP/1.1
+ÈGET htp://a/ HTTP/1.1
 Host: a
 
 GET /s HTTP/1.1

@@ -1,3 +1,3 @@
-ÂGET http://u@example.com/ HTTP/1.1
+ÆGET http://u@example.com/ HTTP/1.1
 Host: example.com
 

@@ -1,3 +1,3 @@
-ÀGET http://example.com:8080/p?q HTTP/1.1
+ÄGET http://example.com:8080/p?q HTTP/1.1
 Host: other
 

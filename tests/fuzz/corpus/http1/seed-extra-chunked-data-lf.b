@@ -1,4 +1,4 @@
-ÕPOST /p HTTP/1.1
+ÙPOST /p HTTP/1.1
 Host: test
 Transfer-Encoding: chunked
 

@@ -1,4 +1,4 @@
-ÙPOST /p HTTP/1.1
+ÝPOST /p HTTP/1.1
 Host: test
 Transfer-Encoding: chunked
 

@@ -1,4 +1,4 @@
-ØPOST /p HTTP/1.1
+ÜPOST /p HTTP/1.1
 Host: test
 Transfer-Encoding: chunked
 

@@ -1,4 +1,4 @@
-ÔPOST /p HTTP/1.1
+ØPOST /p HTTP/1.1
 Host: test
 Transfer-Encoding: chunked
 

@@ -1,4 +1,4 @@
-ÖPOST /p HTTP/1.1
+ÚPOST /p HTTP/1.1
 Host: test
 Transfer-Encoding: chunked
 

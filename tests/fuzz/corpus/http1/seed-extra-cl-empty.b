@@ -1,4 +1,4 @@
-ÌPOST /p HTTP/1.1
+ÒPOST /p HTTP/1.1
 Host: test
 Content-Length:
 

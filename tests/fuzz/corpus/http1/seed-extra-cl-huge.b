@@ -1,4 +1,4 @@
-ÓPOST /p HTTP/1.1
+ÚPOST /p HTTP/1.1
 Host: test
 Content-Length: 18446744073709551615
 

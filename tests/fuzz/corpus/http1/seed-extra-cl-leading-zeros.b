@@ -1,4 +1,4 @@
-ÎPOST /p HTTP/1.1
+ÔPOST /p HTTP/1.1
 Host: test
 Content-Length: 005
 

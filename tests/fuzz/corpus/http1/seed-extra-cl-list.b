@@ -1,4 +1,4 @@
-ËPOST /p HTTP/1.1
+ÏPOST /p HTTP/1.1
 Host: test
 Content-Length: 5, 5
 

@@ -1,4 +1,4 @@
-ìPOST /p HTTP/1.1
+ðPOST /p HTTP/1.1
 Host: test
 Content-Length: -1
 

@@ -1,4 +1,4 @@
-ÔGET /p HTTP/1.1
+ÛGET /p HTTP/1.1
 Host: test
 Content-Length: 4
 

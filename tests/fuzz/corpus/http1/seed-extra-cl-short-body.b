@@ -1,4 +1,4 @@
-ðPOST /p HTTP/1.1
+ôPOST /p HTTP/1.1
 Host: test
 Content-Length: 10
 

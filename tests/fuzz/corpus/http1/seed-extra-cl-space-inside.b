@@ -1,4 +1,4 @@
-ÍPOST /p HTTP/1.1
+ÓPOST /p HTTP/1.1
 Host: test
 Content-Length: 1 0
 

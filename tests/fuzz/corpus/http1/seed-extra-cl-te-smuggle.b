@@ -1,4 +1,4 @@
-ÊPOST / HTTP/1.1
+ÍPOST / HTTP/1.1
 Host: test
 Content-Length: 13
 Transfer-Encoding: chunked

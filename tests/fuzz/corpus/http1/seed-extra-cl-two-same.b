@@ -1,4 +1,4 @@
-ÈPOST /p HTTP/1.1
+ÌPOST /p HTTP/1.1
 Host: test
 Content-Length: 5
 Content-Length: 5

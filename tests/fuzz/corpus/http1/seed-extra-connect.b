@@ -1,3 +1,3 @@
-ùCONNECT example.com:443 HTTP/1.1
+ýCONNECT example.com:443 HTTP/1.1
 Host: example.com:443
 

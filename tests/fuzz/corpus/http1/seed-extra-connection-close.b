@@ -1,4 +1,4 @@
-úGET /a HTTP/1.1
+þGET /a HTTP/1.1
 Host: test
 Connection: close
 

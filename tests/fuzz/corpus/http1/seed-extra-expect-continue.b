@@ -1,4 +1,4 @@
-õPOST /p HTTP/1.1
+ùPOST /p HTTP/1.1
 Host: test
 Expect: 100-continue
 Content-Length: 4

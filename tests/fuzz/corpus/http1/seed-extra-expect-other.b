@@ -1,4 +1,4 @@
-öPOST /p HTTP/1.1
+úPOST /p HTTP/1.1
 Host: test
 Expect: 200-ok
 Content-Length: 4

@@ -1,4 +1,4 @@
-½GET /a HTTP/1.0
+ÁGET /a HTTP/1.0
 Connection: keep-alive
 
 GET /b HTTP/1.0

@@ -1,2 +1,2 @@
-¼GET /a HTTP/1.0
+ÀGET /a HTTP/1.0
 

@@ -1,3 +1,3 @@
-ºGET / HTTP/1.1
+¾GET / HTTP/1.1
 Host: test
 

@@ -1,3 +1,3 @@
-¾HEAD /a HTTP/1.1
+ÂHEAD /a HTTP/1.1
 Host: test
 

@@ -1,3 +1,3 @@
-GET /é HTTP/1.1
+GET /é HTTP/1.1
 Host: test
 

@@ -1,4 +1,4 @@
-GET / HTTP/1.1
+GET / HTTP/1.1
 Host: test
 X-A: café
 

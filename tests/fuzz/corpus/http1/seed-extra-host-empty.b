@@ -1,3 +1,3 @@
-ÆGET / HTTP/1.1
+ÊGET / HTTP/1.1
 Host:
 

@@ -1,3 +1,3 @@
-ÅGET / HTTP/1.1
+ÉGET / HTTP/1.1
 Host: [::1]:8000
 

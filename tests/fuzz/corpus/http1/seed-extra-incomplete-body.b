@@ -1,4 +1,4 @@
-POST /p HTTP/1.1
+POST /p HTTP/1.1
 Host: test
 Content-Length: 100
 

@@ -1,2 +1,2 @@
-GET / HTTP/1.1
+GET / HTTP/1.1
 Host: te

@@ -1,4 +1,4 @@
-ó
+÷
 
 GET / HTTP/1.1
 Host: test

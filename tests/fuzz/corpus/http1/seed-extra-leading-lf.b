@@ -1,4 +1,4 @@
-ô
+ø
 GET / HTTP/1.1
 Host: test
 

@@ -1,4 +1,4 @@
-ýGET / HTTP/1.1
+GET / HTTP/1.1
 Host: test
 X-0: v
 X-1: v

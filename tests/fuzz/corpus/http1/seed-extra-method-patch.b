@@ -1,4 +1,5 @@
-PATCH /p HTTP/1.1
+
+PATCH /p HTTP/1.1
 Host: test
 Content-Length: 1
 

@@ -1,3 +1,3 @@
-FROB / HTTP/1.1
+	FROB / HTTP/1.1
 Host: test
 

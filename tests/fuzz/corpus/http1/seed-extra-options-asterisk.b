@@ -1,3 +1,3 @@
-¿OPTIONS * HTTP/1.1
+ÃOPTIONS * HTTP/1.1
 Host: test
 

@@ -1,3 +1,3 @@
-GET /a%2500 HTTP/1.1
+GET /a%2500 HTTP/1.1
 Host: test
 

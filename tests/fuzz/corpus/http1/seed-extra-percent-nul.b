@@ -1,3 +1,3 @@
-þGET /a%00b HTTP/1.1
+GET /a%00b HTTP/1.1
 Host: test
 

@@ -1,3 +1,3 @@
-ÿGET /a%2fb%2F..%2e HTTP/1.1
+GET /a%2fb%2F..%2e HTTP/1.1
 Host: test
 

@@ -1,4 +1,4 @@
-ÒGET /1 HTTP/1.1
+ıGET /1 HTTP/1.1
 Host: test
 
 POST /2 HTTP/1.1

@@ -1,4 +1,4 @@
-òGET /1 HTTP/1.1
+öGET /1 HTTP/1.1
 Host: test
 
 

@@ -1,4 +1,4 @@
-ÎPOST /p HTTP/1.1
+ÒPOST /p HTTP/1.1
 Host: test
 Transfer-Encoding: chunked
 

@@ -1,4 +1,4 @@
-ÓPOST /p HTTP/1.1
+×POST /p HTTP/1.1
 Host: test
 Transfer-Encoding: chunked
 

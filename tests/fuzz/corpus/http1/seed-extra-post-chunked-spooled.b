@@ -1,4 +1,4 @@
-ÍPOST /p HTTP/1.1
+ÑPOST /p HTTP/1.1
 Host: test
 Transfer-Encoding: chunked
 

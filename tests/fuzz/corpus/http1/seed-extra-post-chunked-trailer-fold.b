@@ -1,4 +1,4 @@
-ÑPOST /p HTTP/1.1
+ÕPOST /p HTTP/1.1
 Host: test
 Transfer-Encoding: chunked
 

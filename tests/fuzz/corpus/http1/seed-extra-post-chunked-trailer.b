@@ -1,4 +1,4 @@
-ÏPOST /p HTTP/1.1
+ÓPOST /p HTTP/1.1
 Host: test
 Transfer-Encoding: chunked
 

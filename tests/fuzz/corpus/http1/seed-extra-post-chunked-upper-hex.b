@@ -1,4 +1,4 @@
-ÒPOST /p HTTP/1.1
+ÖPOST /p HTTP/1.1
 Host: test
 Transfer-Encoding: chunked
 

@@ -1,4 +1,4 @@
-ÌPOST /p HTTP/1.1
+ÐPOST /p HTTP/1.1
 Host: test
 Transfer-Encoding: chunked
 

@@ -1,4 +1,4 @@
-ÊPOST /p HTTP/1.1
+ÎPOST /p HTTP/1.1
 Host: test
 Content-Length: 0
 

@@ -1,4 +1,4 @@
-ÉPOST /p HTTP/1.1
+ÍPOST /p HTTP/1.1
 Host: test
 Content-Length: 5
 

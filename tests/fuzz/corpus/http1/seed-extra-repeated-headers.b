@@ -1,4 +1,4 @@
-ÈGET / HTTP/1.1
+ÌGET / HTTP/1.1
 Host: test
 Accept: a
 Accept: b

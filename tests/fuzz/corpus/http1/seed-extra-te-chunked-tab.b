@@ -1,4 +1,4 @@
-ÛPOST /p HTTP/1.1
+ßPOST /p HTTP/1.1
 Host: test
 Transfer-Encoding:	chunked
 

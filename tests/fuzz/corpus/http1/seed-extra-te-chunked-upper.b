@@ -1,4 +1,4 @@
-ÚPOST /p HTTP/1.1
+ÞPOST /p HTTP/1.1
 Host: test
 Transfer-Encoding: CHUNKED
 

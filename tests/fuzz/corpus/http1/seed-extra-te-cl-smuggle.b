@@ -1,4 +1,4 @@
-ÁPOST / HTTP/1.1
+ÎPOST / HTTP/1.1
 Host: test
 Content-Length: 3
 Transfer-Encoding: chunked

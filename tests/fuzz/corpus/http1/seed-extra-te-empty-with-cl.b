@@ -1,4 +1,4 @@
-‡POST /p HTTP/1.1
+‰POST /p HTTP/1.1
 Host: test
 Transfer-Encoding:
 Content-Length: 5

@@ -1,4 +1,4 @@
-ﬂPOST /p HTTP/1.1
+„POST /p HTTP/1.1
 Host: test
 Transfer-Encoding: 
 

@@ -1,4 +1,4 @@
-‰POST /p HTTP/1.1
+ËPOST /p HTTP/1.1
 Host: test
 Transfer-Encoding : chunked
 Content-Length: 3

@@ -1,4 +1,4 @@
-„POST /p HTTP/1.1
+ÁPOST /p HTTP/1.1
 Host: test
 Transfer-Encoding: gzip
 Transfer-Encoding: chunked

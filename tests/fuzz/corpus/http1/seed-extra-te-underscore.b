@@ -1,4 +1,4 @@
-ÂPOST /p HTTP/1.1
+ÈPOST /p HTTP/1.1
 Host: test
 Transfer_Encoding: chunked
 Content-Length: 5

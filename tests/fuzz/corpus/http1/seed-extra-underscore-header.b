@@ -1,4 +1,4 @@
-ÇGET / HTTP/1.1
+ËGET / HTTP/1.1
 Host: test
 X_Forwarded_For: evil
 X-Forwarded-For: good

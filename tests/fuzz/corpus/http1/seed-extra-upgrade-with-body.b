@@ -1,4 +1,4 @@
-øPOST /ws HTTP/1.1
+üPOST /ws HTTP/1.1
 Host: test
 Connection: Upgrade
 Upgrade: h2c

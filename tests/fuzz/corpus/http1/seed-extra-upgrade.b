@@ -1,4 +1,4 @@
-÷GET /ws HTTP/1.1
+ûGET /ws HTTP/1.1
 Host: test
 Connection: Upgrade
 Upgrade: websocket

@@ -1,3 +1,3 @@
-GET / HTTP/1.1 
+GET / HTTP/1.1 
 Host: test
 

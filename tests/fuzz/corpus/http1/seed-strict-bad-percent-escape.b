@@ -1,3 +1,3 @@
-²GET /a%zz HTTP/1.1
+¶GET /a%zz HTTP/1.1
 Host: test
 

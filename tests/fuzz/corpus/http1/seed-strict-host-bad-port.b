@@ -1,3 +1,3 @@
-¯GET /a HTTP/1.1
+³GET /a HTTP/1.1
 Host: a.example:8o
 

@@ -1,3 +1,3 @@
-¬GET /a HTTP/1.1
+°GET /a HTTP/1.1
 Host: a.example/evil
 

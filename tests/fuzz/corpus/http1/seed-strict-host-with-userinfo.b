@@ -1,3 +1,3 @@
-®GET /a HTTP/1.1
+²GET /a HTTP/1.1
 Host: user@a.example
 

@@ -1,3 +1,3 @@
-ªGET /a HTTP/1.1
+®GET /a HTTP/1.1
 X-A: b
 

@@ -1,3 +1,3 @@
-µGET http://test/%00.css HTTP/1.1
+¹GET http://test/%00.css HTTP/1.1
 Host: test
 

@@ -1,3 +1,3 @@
-³GET /a%00b/c HTTP/1.1
+·GET /a%00b/c HTTP/1.1
 Host: test
 

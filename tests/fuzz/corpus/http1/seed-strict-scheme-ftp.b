@@ -1,3 +1,3 @@
-·GET ftp://test/a HTTP/1.1
+»GET ftp://test/a HTTP/1.1
 Host: test
 

@@ -1,3 +1,3 @@
-¸GET httpx://test/a HTTP/1.1
+¼GET httpx://test/a HTTP/1.1
 Host: test
 

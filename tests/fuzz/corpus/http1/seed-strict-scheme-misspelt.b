@@ -1,3 +1,3 @@
-¶GET htp://a/ HTTP/1.1
+ºGET htp://a/ HTTP/1.1
 Host: a
 

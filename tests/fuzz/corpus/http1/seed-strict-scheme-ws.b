@@ -1,3 +1,3 @@
-¹GET ws://test/a HTTP/1.1
+½GET ws://test/a HTTP/1.1
 Host: test
 

@@ -1,3 +1,3 @@
-°GET a/b HTTP/1.1
+´GET a/b HTTP/1.1
 Host: test
 

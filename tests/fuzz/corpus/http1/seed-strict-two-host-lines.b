@@ -1,4 +1,4 @@
-«GET /a HTTP/1.1
+¯GET /a HTTP/1.1
 Host: a.example
 Host: b.example
 

@@ -1,3 +1,3 @@
-¤GET /a HTTP/x.y
+¨GET /a HTTP/x.y
 Host: test
 

@@ -1,3 +1,3 @@
-¢GET /a HTTP/1.2
+¦GET /a HTTP/1.2
 Host: test
 

@@ -1,3 +1,3 @@
-¡GET /a HTTP/2.0
+¥GET /a HTTP/2.0
 Host: test
 

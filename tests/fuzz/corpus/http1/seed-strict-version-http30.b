@@ -1,3 +1,3 @@
-£GET /a HTTP/3.0
+§GET /a HTTP/3.0
 Host: test
 

@@ -1,3 +1,3 @@
-¥GET /a http/1.1
+©GET /a http/1.1
 Host: test
 

@@ -1,3 +1,3 @@
-¦GET /a
+ªGET /a
 Host: test
 

@@ -1,0 +1,3 @@
+CONNEC /a HTTP/1.1
+Host: test
+

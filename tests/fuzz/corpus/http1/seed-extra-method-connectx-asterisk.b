@@ -1,0 +1,3 @@
+CONNECTX * HTTP/1.1
+Host: test
+

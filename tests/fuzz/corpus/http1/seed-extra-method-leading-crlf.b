@@ -1,0 +1,5 @@
+
+
+BREW /pot HTTP/1.1
+Host: test
+

@@ -1,0 +1,3 @@
+get /a HTTP/1.1
+Host: test
+

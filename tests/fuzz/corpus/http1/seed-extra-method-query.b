@@ -1,0 +1,7 @@
+QUERY /q HTTP/1.1
+Host: test
+Content-Length: 2
+
+q1GET /s HTTP/1.1
+Host: test
+

@@ -1,3 +1,0 @@
- get /a HTTP/1.1
-Host: test
-

@@ -1,0 +1,3 @@
+¢ /a HTTP/1.1
+Host: test
+

@@ -1,0 +1,3 @@
+£GÃ©T /a HTTP/1.1
+Host: test
+

@@ -1,0 +1,3 @@
+¤GET  /a HTTP/1.1
+Host: test
+

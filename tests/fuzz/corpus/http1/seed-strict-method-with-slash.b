@@ -1,0 +1,3 @@
+ G/T /a HTTP/1.1
+Host: test
+
