@@ -193,8 +193,40 @@ void wh_py_set_executable(const char *path)
         chosen_executable[0] = '\0'; /* the launcher checked the length: not reached */
 }
 
-/* Starts CPython, in the virtualenv if one is given, else in the one this program was
- * installed into, if any; imports nothing. */
+/* The virtualenv to run in (the one given, else the one this program is installed in, if any;
+ * NULL when none) and, when there is none, the interpreter to start. */
+static const char *pick_virtualenv(const char *virtualenv, wh_pyhome_t *home,
+                                   const char **executable)
+{
+    *executable = chosen_executable;
+    if (virtualenv != NULL && virtualenv[0] != '\0')
+        return virtualenv;
+    if (chosen_executable[0] != '\0') /* the launcher checked its virtualenv */
+        return NULL;
+    char self[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+    self[n > 0 ? n : 0] = '\0';
+    char versioned[sizeof("python") + 16];
+    snprintf(versioned, sizeof(versioned), "python%d.%d", PY_MAJOR_VERSION, PY_MINOR_VERSION);
+    if (wh_pyhome_locate(self, WSGIHOST_PYTHON_EXECUTABLE, versioned, home) != 0) {
+        /* too long to be a virtualenv's bin/: the built-in interpreter */
+        *executable = WSGIHOST_PYTHON_EXECUTABLE;
+        return NULL;
+    }
+    *executable = home->executable;
+    return home->venv[0] != '\0' ? home->venv : NULL;
+}
+
+int wh_py_check_virtualenv(const char *virtualenv)
+{
+    wh_pyhome_t home;
+    const char *executable;
+    char venv_python[PATH_MAX];
+    const char *venv = pick_virtualenv(virtualenv, &home, &executable);
+    return venv != NULL ? check_virtualenv(venv, venv_python, sizeof(venv_python)) : 0;
+}
+
+/* Starts CPython in the virtualenv pick_virtualenv gives, if any; imports nothing. */
 static int boot(const wh_py_options_t *opts)
 {
     /* A worker forked from a master that runs Python for a gunicorn config file (-c,
@@ -202,23 +234,10 @@ static int boot(const wh_py_options_t *opts)
     if (Py_IsInitialized())
         return 0;
     char venv_python[PATH_MAX];
-    const char *venv = opts->virtualenv;
-    const char *executable = chosen_executable;
     wh_pyhome_t home;
-    if ((venv == NULL || venv[0] == '\0') && executable[0] == '\0') {
-        char self[PATH_MAX];
-        ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-        self[n > 0 ? n : 0] = '\0';
-        char versioned[sizeof("python") + 16];
-        snprintf(versioned, sizeof(versioned), "python%d.%d", PY_MAJOR_VERSION, PY_MINOR_VERSION);
-        if (wh_pyhome_locate(self, WSGIHOST_PYTHON_EXECUTABLE, versioned, &home) != 0) {
-            fprintf(stderr, "wsgihost: path too long: %s\n", home.executable);
-            return -1;
-        }
-        venv = home.venv;
-        executable = home.executable;
-    }
-    if (venv != NULL && venv[0] != '\0') {
+    const char *executable;
+    const char *venv = pick_virtualenv(opts->virtualenv, &home, &executable);
+    if (venv != NULL) {
         if (check_virtualenv(venv, venv_python, sizeof(venv_python)) < 0)
             return -1;
         executable = venv_python;
