@@ -55,7 +55,8 @@ typedef struct {
 
 static wh_worker_t worker; /* big (read scratch): not on the stack */
 
-/* The argv strings, contiguous in memory: the process title (ps) is written over them. */
+/* The argv strings, contiguous in memory: the process title (ps) is written over them, so the
+ * settings (which point into argv) are read from copies. */
 static char *title_area;
 static size_t title_size;
 
@@ -64,6 +65,14 @@ static void title_init(int argc, char **argv)
     title_area = argv[0];
     for (int i = 0; i < argc && argv[i] == title_area + title_size; i++)
         title_size += strlen(argv[i]) + 1;
+    for (int i = 0; i < argc; i++) {
+        char *copy = strdup(argv[i]); /* for the life of the process */
+        if (copy == NULL) {
+            title_size = 0; /* keep the originals; no title */
+            return;
+        }
+        argv[i] = copy;
+    }
 }
 
 /* -n NAME: "wsgihost: master [NAME]" in ps, NAME in /proc/PID/comm (top, pkill), as
