@@ -68,6 +68,9 @@ static const char ENV_NONE[] = "";
 #define NUM(field, lo, hi) OFF(field), 0, (lo), (hi)
 #define FIELD(field) OFF(field), 0, 0, 0
 #define NOFIELD 0, 0, 0, 0
+#define SYSLOG_WHY "logs go to files or stdout/stderr for the runtime to ship"
+#define LOGCONFIG_WHY "use --log-format json for structured logs"
+#define STRICT_WHY "requests are parsed by RFC 9112's strict rules, always"
 #define TLS_WHY                                                                                    \
     "wsgihost serves plain HTTP only: terminate TLS in front (a load balancer, nginx, the "        \
     "platform's router) and remove this flag"
@@ -246,6 +249,47 @@ static const option_t options[] = {
      "the app's stdout and stderr are the process's", "enable_stdio_inheritance", NULL},
     {"statsd-host", NULL, OPT_IGNORED, NOFIELD, NULL, NULL, "HOST:PORT",
      "use --metrics-bind (Prometheus)", "statsd_host", NULL},
+    {"spew", NULL, OPT_IGNORED_FLAG, NOFIELD, NULL, NULL, NULL, "no line tracing: use a debugger",
+     "spew", NULL},
+    {"log-syslog", NULL, OPT_IGNORED_FLAG, NOFIELD, NULL, NULL, NULL, SYSLOG_WHY, "syslog", NULL},
+    {"log-syslog-to", NULL, OPT_IGNORED, NOFIELD, NULL, NULL, "ADDRESS", SYSLOG_WHY, "syslog_addr",
+     NULL},
+    {"log-syslog-prefix", NULL, OPT_IGNORED, NOFIELD, NULL, NULL, "PREFIX", SYSLOG_WHY,
+     "syslog_prefix", NULL},
+    {"log-syslog-facility", NULL, OPT_IGNORED, NOFIELD, NULL, NULL, "FACILITY", SYSLOG_WHY,
+     "syslog_facility", NULL},
+    {"disable-redirect-access-to-syslog", NULL, OPT_IGNORED_FLAG, NOFIELD, NULL, NULL, NULL,
+     SYSLOG_WHY, "disable_redirect_access_to_syslog", NULL},
+    {"logger-class", NULL, OPT_IGNORED, NOFIELD, NULL, NULL, "CLASS", LOGCONFIG_WHY, "logger_class",
+     NULL},
+    {"log-config", NULL, OPT_IGNORED, NOFIELD, NULL, NULL, "FILE", LOGCONFIG_WHY, "logconfig",
+     NULL},
+    {"log-config-json", NULL, OPT_IGNORED, NOFIELD, NULL, NULL, "FILE", LOGCONFIG_WHY,
+     "logconfig_json", NULL},
+    {"statsd-prefix", NULL, OPT_IGNORED, NOFIELD, NULL, NULL, "PREFIX",
+     "use --metrics-bind (Prometheus)", "statsd_prefix", NULL},
+    {"dogstatsd-tags", NULL, OPT_IGNORED, NOFIELD, NULL, NULL, "TAGS",
+     "use --metrics-bind (Prometheus)", "dogstatsd_tags", NULL},
+    {"strip-header-spaces", NULL, OPT_IGNORED_FLAG, NOFIELD, NULL, NULL, NULL, STRICT_WHY,
+     "strip_header_spaces", NULL},
+    {"permit-unconventional-http-method", NULL, OPT_IGNORED_FLAG, NOFIELD, NULL, NULL, NULL,
+     STRICT_WHY, "permit_unconventional_http_method", NULL},
+    {"permit-unconventional-http-version", NULL, OPT_IGNORED_FLAG, NOFIELD, NULL, NULL, NULL,
+     STRICT_WHY, "permit_unconventional_http_version", NULL},
+    {"casefold-http-method", NULL, OPT_IGNORED_FLAG, NOFIELD, NULL, NULL, NULL, STRICT_WHY,
+     "casefold_http_method", NULL},
+    {"permit-obsolete-folding", NULL, OPT_IGNORED_FLAG, NOFIELD, NULL, NULL, NULL, STRICT_WHY,
+     "permit_obsolete_folding", NULL},
+    {"forwarder-headers", NULL, OPT_IGNORED, NOFIELD, NULL, NULL, "HEADERS",
+     "header names with _ are always dropped", "forwarder_headers", NULL},
+    {"header-map", NULL, OPT_IGNORED, NOFIELD, NULL, NULL, "MODE",
+     "header names with _ are always dropped", "header_map", NULL},
+    {"paste-global", NULL, OPT_IGNORED, NOFIELD, NULL, NULL, "KEY=VALUE",
+     "no PasteDeploy: point --app at the WSGI callable", "raw_paste_global_conf", NULL},
+    {"suppress-ragged-eofs", NULL, OPT_REFUSED_FLAG, NOFIELD, NULL, NULL, NULL, TLS_WHY, NULL,
+     NULL},
+    {"do-handshake-on-connect", NULL, OPT_REFUSED_FLAG, NOFIELD, NULL, NULL, NULL, TLS_WHY, NULL,
+     NULL},
     {"daemon", "D", OPT_REFUSED_FLAG, NOFIELD, NULL, NULL, NULL,
      "a daemon detaches from its supervisor (a container runtime, systemd), which then "
      "believes it exited: run wsgihost in the foreground and let the supervisor restart it",
@@ -796,13 +840,13 @@ void wh_config_usage(FILE *stream)
                  o->metavar && o->type != OPT_FLAG_SECONDS ? " " : "",
                  o->metavar ? o->metavar : "");
         if (o->type >= OPT_REFUSED)
-            fprintf(stream, "  %-34s refused: %s\n", left, o->help);
+            fprintf(stream, "  %-34s  refused: %s\n", left, o->help);
         else if (o->type >= OPT_IGNORED)
-            fprintf(stream, "  %-34s gunicorn's; ignored with a warning: %s\n", left, o->help);
+            fprintf(stream, "  %-34s  gunicorn's; ignored with a warning: %s\n", left, o->help);
         else if (o->def)
-            fprintf(stream, "  %-34s %s (default %s)\n", left, o->help, o->def);
+            fprintf(stream, "  %-34s  %s [default: %s]\n", left, o->help, o->def);
         else
-            fprintf(stream, "  %-34s %s\n", left, o->help);
+            fprintf(stream, "  %-34s  %s\n", left, o->help);
     }
 }
 
