@@ -174,56 +174,31 @@ bool wh_gconf_active(void)
     return active;
 }
 
-static int set_item(PyObject *d, const char *key, PyObject *value)
-{
-    if (value == NULL)
-        return -1;
-    int rc = PyDict_SetItemString(d, key, value);
-    Py_DECREF(value);
-    return rc;
-}
-
-static PyObject *str_or_none(const char *s)
-{
-    return s ? PyUnicode_FromString(s) : Py_NewRef(Py_None);
-}
+enum { VALUE_TEXT_MAX = 2048 };
 
 void wh_gconf_describe(const wh_config_t *cfg)
 {
     if (!active)
         return;
     PyGILState_STATE gil = PyGILState_Ensure();
-    PyObject *d = PyDict_New();
-    PyObject *binds = PyList_New(0);
-    for (size_t i = 0; binds && i < cfg->bind_count; i++) {
-        PyObject *b = PyUnicode_FromString(cfg->binds[i]);
-        if (b == NULL || PyList_Append(binds, b) < 0)
-            Py_CLEAR(binds);
-        Py_XDECREF(b);
+    /* [(gunicorn setting, kind, value text)] for every row of the options table that has a
+     * gunicorn name and a value: describe() turns them into server.cfg. */
+    PyObject *rows = PyList_New(0);
+    wh_config_gunicorn_t row;
+    char text[VALUE_TEXT_MAX];
+    for (size_t i = 0; rows && wh_config_gunicorn_row(i, &row); i++) {
+        if (!wh_config_value(cfg, row.name, text, sizeof(text)))
+            continue;
+        PyObject *t = Py_BuildValue("(sss)", row.gunicorn, row.kind, text);
+        if (t == NULL || PyList_Append(rows, t) < 0)
+            Py_CLEAR(rows);
+        Py_XDECREF(t);
     }
-    int rc = d ? 0 : -1;
-    rc = rc || set_item(d, "bind", binds) ||
-         set_item(d, "workers", PyLong_FromLong(cfg->workers)) ||
-         set_item(d, "threads", PyLong_FromLong(cfg->threads)) ||
-         set_item(d, "timeout", PyFloat_FromDouble(cfg->timeout)) ||
-         set_item(d, "graceful_timeout", PyFloat_FromDouble(cfg->graceful_timeout)) ||
-         set_item(d, "keepalive", PyFloat_FromDouble(cfg->keep_alive)) ||
-         set_item(d, "max_requests", PyLong_FromUnsignedLong(cfg->max_requests)) ||
-         set_item(d, "max_requests_jitter", PyLong_FromUnsignedLong(cfg->max_requests_jitter)) ||
-         set_item(d, "preload_app", PyBool_FromLong(cfg->preload)) ||
-         set_item(d, "accesslog", str_or_none(cfg->access_logfile)) ||
-         set_item(d, "errorlog", str_or_none(cfg->error_logfile ? cfg->error_logfile : "-")) ||
-         set_item(d, "loglevel", str_or_none(cfg->log_level)) ||
-         set_item(d, "forwarded_allow_ips", str_or_none(cfg->forwarded_allow_ips)) ||
-         set_item(d, "chdir", str_or_none(cfg->chdir)) ||
-         set_item(d, "pidfile", str_or_none(cfg->pidfile)) ||
-         set_item(d, "wsgi_app", str_or_none(cfg->app)) ||
-         set_item(d, "reload", PyBool_FromLong(cfg->reload));
-    PyObject *r = rc == 0 ? PyObject_CallMethod(server, "describe", "O", d) : NULL;
+    PyObject *r = rows ? PyObject_CallMethod(server, "describe", "O", rows) : NULL;
     if (r == NULL)
         PyErr_Print();
     Py_XDECREF(r);
-    Py_XDECREF(d);
+    Py_XDECREF(rows);
     PyGILState_Release(gil);
 }
 

@@ -101,6 +101,22 @@ def _flag(value):
     return bool(value)
 
 
+def _value(kind, text):
+    """A setting's text (as --print-config writes it) as the Python value gunicorn would have."""
+    if kind == "flag":
+        return text == "true"
+    if kind in ("list", "joined"):
+        return text.split(",") if text else []
+    if text == "":
+        return None
+    for number in (int, float):
+        try:
+            return number(text)
+        except ValueError:
+            pass
+    return text
+
+
 def _namespace(path):
     if path.startswith("python:"):
         name = path[len("python:"):]
@@ -214,7 +230,9 @@ class Server:
         self.app = None
         self.proc_name = "wsgihost"
 
-    def describe(self, settings):
+    def describe(self, rows):
+        """rows: (gunicorn setting, kind, text) of the effective settings, from the C table."""
+        settings = {name: _value(kind, text) for name, kind, text in rows}
         self.cfg = types.SimpleNamespace(**settings)
         self.num_workers = settings.get("workers", 0)
         self.pid = os.getpid()

@@ -905,6 +905,12 @@ void wh_config_print(const wh_config_t *cfg, FILE *stream)
     }
 }
 
+bool wh_config_value(const wh_config_t *cfg, const char *name, char *out, size_t size)
+{
+    const option_t *o = find_option(name, strlen(name));
+    return o != NULL && format_value(cfg, o, out, size);
+}
+
 void wh_config_log_notices(const wh_config_t *cfg)
 {
     for (size_t i = 0; i < cfg->notice_count; i++)

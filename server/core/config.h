@@ -135,4 +135,8 @@ typedef struct {
 } wh_config_gunicorn_t;
 bool wh_config_gunicorn_row(size_t index, wh_config_gunicorn_t *out);
 
+/* The current value of --`name` as --print-config writes it (lists comma-joined, flags
+ * true/false). False for a name without a value. */
+bool wh_config_value(const wh_config_t *cfg, const char *name, char *out, size_t size);
+
 #endif
