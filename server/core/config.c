@@ -787,7 +787,8 @@ int wh_config_load(wh_config_t *cfg, int argc, char **argv, char **envp, char *e
             parse_words(cfg, count, words, source, err, err_size) != 0)
             return -1;
         if (strcmp(source, "GUNICORN_CMD_ARGS") == 0)
-            notice(cfg, "reading settings from %s: %s", source, cmd_args);
+            /* Named, not quoted: -e values in it may be secrets. */
+            notice(cfg, "reading settings from %s (%s is not set)", source, "WSGIHOST_CMD_ARGS");
     }
     if (parse_words(cfg, argc - 1, argv + 1, "the command line", err, err_size) != 0)
         return -1;

@@ -106,7 +106,7 @@ def test_print_config_prints_the_effective_settings(tmp_path):
 def test_gunicorn_cmd_args_is_read_and_logged(start_server):
     srv = start_server(app=APP, env={"GUNICORN_CMD_ARGS": "--threads 3 --name from-env"})
     srv.stderr.wait_for(re.escape("1 worker(s), 3 thread(s) each"), 10)
-    assert "reading settings from GUNICORN_CMD_ARGS: --threads 3" in srv.stderr.text()
+    assert "reading settings from GUNICORN_CMD_ARGS" in srv.stderr.text()
     # WSGIHOST_CMD_ARGS, when set, is read instead
     srv = start_server(app=APP, env={"GUNICORN_CMD_ARGS": "--threads 3",
                                      "WSGIHOST_CMD_ARGS": "--threads 2"})
