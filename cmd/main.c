@@ -1,11 +1,13 @@
 /* wsgihost: wires server/ to pyglue/. Configuration; with --preload the interpreter and the app
  * in the master; the listeners, bound once; then the master forks and supervises workers, each
- * running the app's Python threads beside its event loop (server/proc/master.h, server/http/worker.h). */
+ * running the app's Python threads beside its event loop (server/proc/master.h,
+ * server/http/worker.h). */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include <llhttp.h>
@@ -15,10 +17,12 @@
 #include "pyglue/pyglue.h"
 #include "pyglue/reloadpy.h"
 #include "server/core/config.h"
+#include "server/core/errmsg.h"
 #include "server/proc/cpus.h"
 #include "server/http/exchange_loop.h"
 #include "server/http/listen.h"
 #include "server/core/log.h"
+#include "server/proc/identity.h"
 #include "server/proc/master.h"
 #include "server/ops/metrics.h"
 #include "server/ops/ops.h"
@@ -46,9 +50,42 @@ typedef struct {
     wh_scoreboard_t *sb;
     wh_ops_t ops;                 /* access log, proxies, request IDs, metrics counters */
     wh_metrics_server_t *metrics; /* --metrics-bind, served by the master */
+    wh_identity_t identity;       /* --user, --group: the workers' */
 } app_t;
 
 static wh_worker_t worker; /* big (read scratch): not on the stack */
+
+/* The argv strings, contiguous in memory: the process title (ps) is written over them, so the
+ * settings (which point into argv) are read from copies. */
+static char *title_area;
+static size_t title_size;
+
+static void title_init(int argc, char **argv)
+{
+    title_area = argv[0];
+    for (int i = 0; i < argc && argv[i] == title_area + title_size; i++)
+        title_size += strlen(argv[i]) + 1;
+    for (int i = 0; i < argc; i++) {
+        char *copy = strdup(argv[i]); /* for the life of the process */
+        if (copy == NULL) {
+            title_size = 0; /* keep the originals; no title */
+            return;
+        }
+        argv[i] = copy;
+    }
+}
+
+/* -n NAME: "wsgihost: master [NAME]" in ps, NAME in /proc/PID/comm (top, pkill), as
+ * gunicorn's setproctitle does. */
+static void set_title(const char *role, const char *name)
+{
+    if (name == NULL || *name == '\0' || title_size == 0)
+        return;
+    if (prctl(PR_SET_NAME, name, 0, 0, 0) != 0)
+        wh_log(WH_LOG_WARNING, "cannot set the process name: %s", strerror(errno));
+    memset(title_area, 0, title_size);
+    snprintf(title_area, title_size, "wsgihost: %s [%s]", role, name);
+}
 
 /* The master runs Python with --preload, or for a gunicorn config file's hooks (-c). */
 static bool master_python(const app_t *app)
@@ -123,6 +160,12 @@ static int worker_main(void *ctx, int slot_index)
     const wh_config_t *cfg = app->cfg;
     wh_slot_t *slot = &app->sb->slots[slot_index];
     wh_gconf_worker_hook("post_fork", (long)getpid(), slot_index);
+    set_title("worker", cfg->proc_name);
+    char why[ERROR_TEXT_MAX];
+    if (wh_identity_apply(&app->identity, why, sizeof(why)) != 0) {
+        wh_log(WH_LOG_CRITICAL, "%s", why);
+        return WH_EXIT_BOOT_ERROR;
+    }
     if (!app->preloaded && wh_py_init(&app->py) != 0)
         return WH_EXIT_BOOT_ERROR;
     wh_gconf_worker_hook("post_worker_init", (long)getpid(), slot_index);
@@ -171,7 +214,8 @@ static int worker_main(void *ctx, int slot_index)
 }
 
 /* Binds every --bind address, or takes systemd's sockets (LISTEN_FDS) when it passed some. */
-static int bind_all(const wh_config_t *cfg, wh_listener_t *listeners, size_t *count)
+static int bind_all(const wh_config_t *cfg, const wh_identity_t *identity, wh_listener_t *listeners,
+                    size_t *count)
 {
     char err[ERROR_TEXT_MAX];
     *count = 0;
@@ -185,7 +229,14 @@ static int bind_all(const wh_config_t *cfg, wh_listener_t *listeners, size_t *co
         return 0;
     }
     for (; *count < cfg->bind_count; (*count)++) {
-        if (wh_listen(cfg->binds[*count], cfg->backlog, &listeners[*count], err, sizeof(err))) {
+        wh_listener_t *l = &listeners[*count];
+        if (wh_listen(cfg->binds[*count], cfg->backlog, l, err, sizeof(err))) {
+            fprintf(stderr, "wsgihost: %s\n", err);
+            return -1;
+        }
+        if (l->is_unix && l->owner &&
+            wh_identity_socket(identity, l->host, cfg->umask, err, sizeof(err)) != 0) {
+            (*count)++; /* closed (and removed) by the caller */
             fprintf(stderr, "wsgihost: %s\n", err);
             return -1;
         }
@@ -193,7 +244,7 @@ static int bind_all(const wh_config_t *cfg, wh_listener_t *listeners, size_t *co
     return 0;
 }
 
-static int serve(wh_config_t *cfg)
+static int serve(wh_config_t *cfg, const wh_identity_t *identity)
 {
     if (cfg->chdir && chdir(cfg->chdir) != 0) {
         fprintf(stderr, "wsgihost: cannot change to --chdir %s: %s\n", cfg->chdir, strerror(errno));
@@ -220,6 +271,7 @@ static int serve(wh_config_t *cfg)
                .virtualenv = cfg->virtualenv,
                .threads = cfg->threads,
                .multiprocess = cfg->workers > 1},
+        .identity = *identity,
     };
     /* --wait-for-db, --migrate: before Python (if any) and before binding. */
     if (wh_startup_run(cfg, environ) != 0)
@@ -252,7 +304,7 @@ static int serve(wh_config_t *cfg)
         fprintf(stderr, "wsgihost: cannot map the scoreboard: %s\n", strerror(errno));
         goto out;
     }
-    if (wh_master_block_signals() != 0 || bind_all(cfg, listeners, &bound) != 0)
+    if (wh_master_block_signals() != 0 || bind_all(cfg, identity, listeners, &bound) != 0)
         goto out;
     app.listeners = listeners;
     app.listener_count = bound;
@@ -315,6 +367,9 @@ static const subcommand_t subcommands[] = {
     {NULL, NULL}, /* (add entries above this line) */
 };
 
+/* gunicorn reads ./gunicorn.conf.py when no -c is given: so does wsgihost. */
+static const char DEFAULT_CONFIG_FILE[] = "gunicorn.conf.py";
+
 /* -c FILE: the file's settings under the environment's and the command line's (which are
  * read again over them). The interpreter started for it stays for the hooks. */
 static int read_config_file(wh_config_t *cfg, int argc, char **argv, char *err, size_t err_size)
@@ -336,6 +391,37 @@ static int read_config_file(wh_config_t *cfg, int argc, char **argv, char *err, 
     return 0;
 }
 
+/* --env KEY=VALUE (checked by wh_config_load), into the environment the app sees. */
+static int set_env(const wh_config_t *cfg, char *err, size_t err_size)
+{
+    for (size_t i = 0; i < cfg->raw_env_count; i++) {
+        const char *entry = cfg->raw_env[i], *eq = strchr(entry, '=');
+        char key[ERROR_TEXT_MAX];
+        snprintf(key, sizeof(key), "%.*s", (int)(eq - entry), entry);
+        if (wh_gconf_setenv(key, eq + 1) != 0)
+            return wh_errorf(err, err_size, "--env: cannot set %s: %s", key, strerror(errno));
+    }
+    return 0;
+}
+
+/* --check-config: the settings were read; load the app as a worker would. 0 or 1. */
+static int check_config(const wh_config_t *cfg)
+{
+    if (cfg->chdir && chdir(cfg->chdir) != 0) {
+        fprintf(stderr, "wsgihost: cannot change to --chdir %s: %s\n", cfg->chdir, strerror(errno));
+        return 1;
+    }
+    wh_py_options_t py = {.app_spec = cfg->app,
+                          .pythonpath = cfg->pythonpath,
+                          .pythonpath_count = cfg->pythonpath_count,
+                          .virtualenv = cfg->virtualenv,
+                          .threads = cfg->threads};
+    if (wh_py_init(&py) != 0)
+        return 1;
+    wh_log(WH_LOG_INFO, "--check-config: the settings and the app %s load", cfg->app);
+    return wh_py_finalize() == 0 ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
     /* Writes to a closed socket report EPIPE instead of killing the process. */
@@ -347,11 +433,14 @@ int main(int argc, char **argv)
         if (strcmp(argv[1], sub->name) == 0)
             return sub->main(argc - 1, argv + 1);
     }
+    title_init(argc, argv);
     wh_config_t cfg;
     wh_config_init(&cfg);
     cfg.app_optional = true; /* a config file (-c) may name it */
     char err[ERROR_TEXT_MAX];
     int loaded = wh_config_load(&cfg, argc, argv, environ, err, sizeof(err));
+    if (loaded == 0 && cfg.config_file == NULL && access(DEFAULT_CONFIG_FILE, F_OK) == 0)
+        cfg.config_file = DEFAULT_CONFIG_FILE;
     /* JSON from the first line on, the config file's warnings included. */
     wh_log_set_json(loaded == 0 && cfg.log_format && strcmp(cfg.log_format, "json") == 0);
     if (loaded != 0 || (cfg.config_file && !cfg.help && !cfg.version &&
@@ -366,6 +455,24 @@ int main(int argc, char **argv)
                         "MODULE[:CALLABLE] (for example wsgihost recipes.wsgi)\n");
         wh_config_free(&cfg);
         return EXIT_USAGE;
+    }
+    wh_identity_t identity;
+    if (!cfg.help && !cfg.version &&
+        (set_env(&cfg, err, sizeof(err)) != 0 ||
+         wh_identity_resolve(&identity, cfg.user, cfg.group, cfg.initgroups, err, sizeof(err)) !=
+             0)) {
+        fprintf(stderr, "wsgihost: error: %s\n", err);
+        wh_config_free(&cfg);
+        (void)wh_gconf_finish();
+        return EXIT_USAGE;
+    }
+    if (cfg.print_config) {
+        if (cfg.workers == 0)
+            cfg.workers = wh_default_workers(getenv("WEB_CONCURRENCY"), CGROUP_ROOT);
+        wh_config_log_notices(&cfg);
+        wh_config_print(&cfg, stdout);
+        wh_config_free(&cfg);
+        return wh_gconf_finish() == 0 ? 0 : 1;
     }
     if (cfg.help || cfg.version) {
         if (cfg.help)
@@ -389,7 +496,9 @@ int main(int argc, char **argv)
         return EXIT_USAGE;
     }
     wh_log_set_json(cfg.log_format && strcmp(cfg.log_format, "json") == 0);
-    int status = serve(&cfg);
+    wh_config_log_notices(&cfg);
+    set_title("master", cfg.proc_name);
+    int status = cfg.check_config ? check_config(&cfg) : serve(&cfg, &identity);
     if (wh_gconf_finish() != 0 && status == 0)
         status = 1;
     wh_log_close();

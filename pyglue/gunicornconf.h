@@ -26,10 +26,15 @@
 #include "server/core/config.h"
 
 /* Starts the interpreter (with `boot`'s virtualenv and pythonpath), runs the file and applies
- * its settings to `cfg` (fresh from wh_config_init, before wh_config_load); raw_env goes into
- * the environment. 0, or -1 with a one-line reason in err (the traceback is printed). */
+ * its settings to `cfg` (fresh from wh_config_init, before wh_config_load). `path` may be
+ * python:MODULE. 0, or -1 with a one-line reason in err (with a traceback printed when the
+ * file itself raised). */
 int wh_gconf_load(const char *path, const wh_py_options_t *boot, wh_config_t *cfg, char *err,
                   size_t err_size);
+
+/* Sets an environment variable (--env, raw_env) in the process and, once Python runs, in
+ * os.environ. 0, or -1. */
+int wh_gconf_setenv(const char *key, const char *value);
 
 /* True once a file was loaded (the hooks below then do something). */
 bool wh_gconf_active(void);

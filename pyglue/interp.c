@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "pyglue/compat.h"
+#include "pyglue/embedded.h"
 #include "pyglue/environ.h"
 #include "pyglue/errors.h"
 #include "pyglue/filewrapper.h"
@@ -22,10 +23,6 @@
 #ifndef WSGIHOST_PYTHON_EXECUTABLE
 #error "WSGIHOST_PYTHON_EXECUTABLE (the embedded Python's real path) must be defined"
 #endif
-
-#define DEFAULT_CALLABLE "application"
-/* Longest "module:callable" part we copy. */
-enum { APP_SPEC_MAX = 1024 };
 
 static bool initialized;
 static int runner_threads;
@@ -136,54 +133,43 @@ static int setup_sys_path(const wh_py_options_t *opts)
     return 0;
 }
 
-/* Imports "module[:callable]" (callable may be dotted) and returns the callable. */
+/* Imports "module[:callable]" and returns the callable (pyglue/py/appload.py: dotted names
+ * and factory calls, as gunicorn). On failure prints one line saying why (after the app's
+ * traceback when it raised) and returns NULL. */
 static PyObject *load_app(const char *spec)
 {
-    char module[APP_SPEC_MAX];
-    const char *colon = strchr(spec, ':');
-    size_t mod_len = colon ? (size_t)(colon - spec) : strlen(spec);
-    const char *attr = colon ? colon + 1 : DEFAULT_CALLABLE;
-    if (mod_len == 0 || mod_len >= sizeof(module) || *attr == '\0') {
-        fprintf(stderr, "wsgihost: invalid --app '%s': expected MODULE[:CALLABLE]\n", spec);
+    PyObject *ns = PyDict_New(), *app = NULL;
+    if (ns == NULL || PyDict_SetItemString(ns, "__builtins__", PyEval_GetBuiltins()) < 0)
+        goto py_fail;
+    PyObject *ran = PyRun_String(wh_py_source_appload, Py_file_input, ns, ns);
+    if (ran == NULL)
+        goto py_fail;
+    Py_DECREF(ran);
+    PyObject *load = PyDict_GetItemString(ns, "load"); /* borrowed */
+    PyObject *app_error = PyDict_GetItemString(ns, "AppError");
+    if (load == NULL || app_error == NULL)
+        goto py_fail;
+    app = PyObject_CallFunction(load, "s", spec);
+    if (app == NULL && PyErr_ExceptionMatches(app_error)) {
+        PyObject *exc = wh_py_take_exception();
+        PyObject *text = exc ? PyObject_Str(exc) : NULL;
+        const char *msg = text ? PyUnicode_AsUTF8(text) : NULL;
+        fprintf(stderr, "wsgihost: %s\n", msg ? msg : "cannot load the app");
+        PyErr_Clear();
+        Py_XDECREF(text);
+        Py_XDECREF(exc);
+        Py_DECREF(ns);
         return NULL;
     }
-    memcpy(module, spec, mod_len);
-    module[mod_len] = '\0';
-
-    PyObject *obj = PyImport_ImportModule(module);
-    if (obj == NULL) {
-        wh_errors_print_exception();
-        fprintf(stderr,
-                "wsgihost: cannot import module '%s' (see traceback above); check --app, "
-                "--chdir and --pythonpath\n",
-                module);
-        return NULL;
+    if (app != NULL) {
+        Py_DECREF(ns);
+        return app;
     }
-    for (const char *part = attr; obj != NULL && *part != '\0';) {
-        size_t len = strcspn(part, ".");
-        PyObject *name = PyUnicode_FromStringAndSize(part, (Py_ssize_t)len);
-        PyObject *next = name ? PyObject_GetAttr(obj, name) : NULL;
-        Py_XDECREF(name);
-        Py_DECREF(obj);
-        obj = next;
-        if (obj == NULL) {
-            if (PyErr_ExceptionMatches(PyExc_AttributeError))
-                PyErr_Clear();
-            else
-                wh_errors_print_exception();
-            fprintf(stderr, "wsgihost: module '%s' has no attribute '%s' (from --app '%s')\n",
-                    module, attr, spec);
-            return NULL;
-        }
-        part += len + (part[len] == '.');
-    }
-    if (!PyCallable_Check(obj)) {
-        fprintf(stderr, "wsgihost: '%s' in module '%s' is not callable (it is a %s)\n", attr,
-                module, Py_TYPE(obj)->tp_name);
-        Py_DECREF(obj);
-        return NULL;
-    }
-    return obj;
+py_fail:
+    wh_errors_print_exception();
+    fprintf(stderr, "wsgihost: cannot load --app '%s' (see traceback above)\n", spec);
+    Py_XDECREF(ns);
+    return NULL;
 }
 
 void wh_py_set_executable(const char *path)

@@ -3,6 +3,7 @@
  * `docker exec -it web wsgihost manage createsuperuser` works in an image with no shell and no
  * python executable. The standard streams and the terminal are the process's own. */
 #include "pyglue/compat.h"
+#include "pyglue/embedded.h"
 #include "pyglue/pyglue.h"
 
 #include <stdio.h>
@@ -14,42 +15,6 @@ enum { EXIT_FAILURE_PY = 1, EXIT_USAGE = 2 };
 enum { EXIT_FINALIZE_FAILED = 120 };
 /* Longest module name we take from --app. */
 enum { MODULE_MAX = 1024 };
-
-/* Runs the command and turns its end into an exit status the way `python manage.py` does:
- * SystemExit(None) 0, SystemExit(int) that int, SystemExit(other) printed and 1, Ctrl-C 130,
- * any other exception its traceback and 1. Kept in Python: it is exception plumbing. */
-static const char RUNNER[] =
-    "import signal, sys, traceback\n"
-    "def run(module, argv):\n"
-    "    signal.signal(signal.SIGINT, signal.default_int_handler)\n"
-    "    try:\n"
-    "        if module:\n"
-    "            import importlib\n"
-    "            try:\n"
-    "                importlib.import_module(module)\n"
-    "            except Exception:\n"
-    "                traceback.print_exc()\n"
-    "                print('wsgihost manage: cannot import %r (from --app/WSGIHOST_APP) to "
-    "find\\n'\n"
-    "                      'the Django settings; set DJANGO_SETTINGS_MODULE instead, or fix\\n'\n"
-    "                      '--app, --chdir and --pythonpath' % module, file=sys.stderr)\n"
-    "                return 1\n"
-    "        sys.argv = argv\n"
-    "        from django.core.management import execute_from_command_line\n"
-    "        execute_from_command_line(argv)\n"
-    "        return 0\n"
-    "    except SystemExit as e:\n"
-    "        if e.code is None:\n"
-    "            return 0\n"
-    "        if isinstance(e.code, int):\n"
-    "            return e.code & 0xff\n"
-    "        print(e.code, file=sys.stderr)\n"
-    "        return 1\n"
-    "    except KeyboardInterrupt:\n"
-    "        return 130\n"
-    "    except BaseException:\n"
-    "        traceback.print_exc()\n"
-    "        return 1\n";
 
 /* The module part of "module[:callable]", or "" when the settings come from the environment. */
 static int app_module(const wh_py_options_t *opts, char *out, size_t cap)
@@ -95,7 +60,7 @@ fail:
     return NULL;
 }
 
-/* Runs RUNNER's run(module, argv); the exit status. */
+/* Runs pyglue/py/manage.py's run(module, argv); the exit status. */
 static int run(const char *module, int argc, char **argv)
 {
     PyObject *globals = PyDict_New();
@@ -104,7 +69,7 @@ static int run(const char *module, int argc, char **argv)
     int status = EXIT_FAILURE_PY;
     if (globals == NULL || PyDict_SetItemString(globals, "__builtins__", builtins) < 0)
         goto out;
-    code = PyRun_String(RUNNER, Py_file_input, globals, globals);
+    code = PyRun_String(wh_py_source_manage, Py_file_input, globals, globals);
     fn = code ? PyDict_GetItemString(globals, "run") : NULL; /* borrowed */
     PyObject *py_argv = fn ? make_argv(argc, argv) : NULL;
     args = py_argv ? Py_BuildValue("(sN)", module, py_argv) : NULL;

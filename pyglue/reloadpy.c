@@ -5,29 +5,7 @@
 #include <string.h>
 
 #include "pyglue/compat.h"
-
-static const char SOURCE[] =
-    "def module_dirs():\n"
-    "    import os, sys, sysconfig\n"
-    "    skip = set()\n"
-    "    paths = sysconfig.get_paths()\n"
-    "    for key in ('stdlib', 'platstdlib', 'purelib', 'platlib'):\n"
-    "        if paths.get(key):\n"
-    "            skip.add(os.path.realpath(paths[key]))\n"
-    "    for p in sys.path:\n"
-    "        if p and os.path.basename(p.rstrip('/')) in ('site-packages', 'dist-packages'):\n"
-    "            skip.add(os.path.realpath(p))\n"
-    "    out = set()\n"
-    "    for module in list(sys.modules.values()):\n"
-    "        f = getattr(module, '__file__', None)\n"
-    "        if not isinstance(f, str) or not f:\n"
-    "            continue\n"
-    "        d = os.path.dirname(os.path.realpath(f))\n"
-    "        if any(d == s or d.startswith(s + os.sep) for s in skip):\n"
-    "            continue\n"
-    "        if os.path.isdir(d):\n"
-    "            out.add(d)\n"
-    "    return sorted(out)\n";
+#include "pyglue/embedded.h"
 
 int wh_py_module_dirs(char ***dirs, size_t *count)
 {
@@ -36,7 +14,7 @@ int wh_py_module_dirs(char ***dirs, size_t *count)
     PyObject *ns = PyDict_New();
     PyObject *list = NULL;
     if (ns != NULL && PyDict_SetItemString(ns, "__builtins__", PyEval_GetBuiltins()) == 0) {
-        PyObject *ran = PyRun_String(SOURCE, Py_file_input, ns, ns);
+        PyObject *ran = PyRun_String(wh_py_source_reloadpy, Py_file_input, ns, ns);
         PyObject *fn = ran ? PyDict_GetItemString(ns, "module_dirs") : NULL;
         Py_XDECREF(ran);
         list = fn ? PyObject_CallNoArgs(fn) : NULL;

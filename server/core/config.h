@@ -10,7 +10,7 @@
 #include <stdio.h>
 
 enum { WH_CONFIG_MAX_BINDS = 16, WH_CONFIG_MAX_PYTHONPATH = 32, WH_CONFIG_MAX_STATIC = 16 };
-enum { WH_CONFIG_MAX_RELOAD_FILES = 32 };
+enum { WH_CONFIG_MAX_RELOAD_FILES = 32, WH_CONFIG_MAX_ENV = 64, WH_CONFIG_MAX_NOTICES = 16 };
 
 typedef struct {
     const char *app;
@@ -60,21 +60,36 @@ typedef struct {
     bool no_static_cors;     /* leave out Access-Control-Allow-Origin: * */
     bool serve_media;        /* serve Django's MEDIA_ROOT at MEDIA_URL too */
     /* Operations: logs, proxies, request IDs, metrics, reload (server/ops/ops.h). */
-    const char *access_logformat;    /* gunicorn's atoms; NULL: the combined line */
-    const char *log_format;          /* "text" (default) or "json" */
-    const char *forwarded_allow_ips; /* peers whose scheme headers count (gunicorn's) */
-    const char *real_ip_header;      /* X-Forwarded-For or Forwarded: rewrite REMOTE_ADDR */
-    const char *real_ip_from;        /* proxies trusted for it (NULL: forwarded_allow_ips) */
-    bool proxy_protocol;             /* every connection starts with a PROXY v1/v2 header */
-    const char *proxy_allow_from;    /* peers allowed to send one (gunicorn's) */
-    bool request_id;                 /* X-Request-ID: keep a trusted one or make one */
-    const char *metrics_bind;        /* HOST:PORT the master serves /metrics on, or NULL */
-    const char *config_file;         /* -c gunicorn.conf.py */
-    bool reload;                     /* restart workers when the app's Python files change */
+    const char *access_logformat;      /* gunicorn's atoms; NULL: the combined line */
+    const char *log_format;            /* "text" (default) or "json" */
+    const char *forwarded_allow_ips;   /* peers whose scheme headers count (gunicorn's) */
+    const char *real_ip_header;        /* X-Forwarded-For or Forwarded: rewrite REMOTE_ADDR */
+    const char *real_ip_from;          /* proxies trusted for it (NULL: forwarded_allow_ips) */
+    bool proxy_protocol;               /* every connection starts with a PROXY v1/v2 header */
+    const char *proxy_allow_from;      /* peers allowed to send one (gunicorn's) */
+    bool request_id;                   /* X-Request-ID: keep a trusted one or make one */
+    const char *metrics_bind;          /* HOST:PORT the master serves /metrics on, or NULL */
+    const char *config_file;           /* -c gunicorn.conf.py */
+    const char *secure_scheme_headers; /* "HEADER=VALUE,..." meaning https (gunicorn's) */
+    bool reload;                       /* restart workers when the app's Python files change */
     const char *reload_extra_files[WH_CONFIG_MAX_RELOAD_FILES];
     size_t reload_extra_file_count;
+    /* gunicorn's process settings. */
+    const char *raw_env[WH_CONFIG_MAX_ENV]; /* -e KEY=VALUE, put into the environment */
+    size_t raw_env_count;
+    const char *proc_name;    /* -n: the process title */
+    const char *user;         /* -u: workers run as this user (name or uid) */
+    const char *group;        /* -g: and group (name or gid) */
+    int umask;                /* -m: the Unix sockets' umask (gunicorn's: 0, so 0777) */
+    bool initgroups;          /* the user's supplementary groups too */
+    const char *worker_class; /* -k: only sync/gthread mean what wsgihost does */
+    bool check_config;        /* load the app and exit 0 or 1 */
+    bool print_config;        /* print the effective settings and exit */
     bool help;
     bool version;
+    /* Warnings about settings that have no effect here, logged once the log is open. */
+    const char *notices[WH_CONFIG_MAX_NOTICES];
+    size_t notice_count;
 
     /* Storage for strings made while parsing (split lists, env words). */
     char *owned[128];
@@ -101,5 +116,28 @@ void wh_config_free(wh_config_t *cfg);
 
 /* Writes the --help text. */
 void wh_config_usage(FILE *stream);
+
+/* Writes every setting's effective value, one "name = value" line each (--print-config). */
+void wh_config_print(const wh_config_t *cfg, FILE *stream);
+
+/* Logs the warnings collected while reading the settings (cfg->notices). */
+void wh_config_log_notices(const wh_config_t *cfg);
+
+/* One row of the options table, for the gunicorn configuration file reader: the gunicorn
+ * setting `gunicorn` means wsgihost's --`name`, whose value is written as `kind` says: "value",
+ * "flag" (True/False), "list" (one --name per item), "joined" (items joined by commas),
+ * "dict" (KEY=VALUE joined by commas), "ignored" (no effect here: `why`) or "refused" (going on
+ * would be wrong: `why`). Returns false past the last row. */
+typedef struct {
+    const char *gunicorn;
+    const char *name;
+    const char *kind;
+    const char *why;
+} wh_config_gunicorn_t;
+bool wh_config_gunicorn_row(size_t index, wh_config_gunicorn_t *out);
+
+/* The current value of --`name` as --print-config writes it (lists comma-joined, flags
+ * true/false). False for a name without a value. */
+bool wh_config_value(const wh_config_t *cfg, const char *name, char *out, size_t size);
 
 #endif

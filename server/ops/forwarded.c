@@ -166,25 +166,56 @@ static bool value_is(wh_str_t v, const char *literal)
     return wh_name_equals(v, literal);
 }
 
-int wh_forwarded_scheme(const wh_request_t *req, bool *present)
+static bool header_token_valid(const char *s, size_t len)
 {
-    static const struct {
-        const char *name;
-        const char *secure_value;
-    } headers[] = {
-        {"X-Forwarded-Proto", "https"},
-        {"X-Forwarded-Ssl", "on"},
-        {"X-Forwarded-Protocol", "ssl"},
-    };
+    static const char TCHAR[] = "!#$%&'*+-.^_`|~";
+    for (size_t i = 0; i < len; i++) {
+        if (!isalnum((unsigned char)s[i]) && strchr(TCHAR, s[i]) == NULL)
+            return false;
+    }
+    return len > 0;
+}
+
+int wh_scheme_headers_parse(wh_scheme_headers_t *out, const char *text, char *err, size_t err_size)
+{
+    out->count = 0;
+    for (const char *p = text ? text : ""; *p;) {
+        size_t len = strcspn(p, ",");
+        const char *item = p, *end = p + len;
+        p = *end ? end + 1 : end;
+        while (item < end && isspace((unsigned char)*item))
+            item++;
+        while (end > item && isspace((unsigned char)end[-1]))
+            end--;
+        if (item == end)
+            continue;
+        const char *eq = memchr(item, '=', (size_t)(end - item));
+        size_t name_len = eq ? (size_t)(eq - item) : 0;
+        size_t value_len = eq ? (size_t)(end - eq - 1) : 0;
+        if (eq == NULL || !header_token_valid(item, name_len) || value_len == 0)
+            return wh_errorf(err, err_size, "'%.*s' is not HEADER=VALUE", (int)(end - item), item);
+        if (out->count == WH_SCHEME_HEADERS_MAX || name_len >= WH_SCHEME_HEADER_TEXT_MAX ||
+            value_len >= WH_SCHEME_HEADER_TEXT_MAX)
+            return wh_errorf(err, err_size, "at most %d headers of %d bytes", WH_SCHEME_HEADERS_MAX,
+                             WH_SCHEME_HEADER_TEXT_MAX - 1);
+        memcpy(out->items[out->count].name, item, name_len);
+        out->items[out->count].name[name_len] = '\0';
+        memcpy(out->items[out->count].value, eq + 1, value_len);
+        out->items[out->count].value[value_len] = '\0';
+        out->count++;
+    }
+    return 0;
+}
+
+int wh_forwarded_scheme(const wh_request_t *req, const wh_scheme_headers_t *headers, bool *present)
+{
     int scheme = -1; /* -1: none seen yet; 0 http; 1 https */
     for (size_t i = 0; i < req->header_count; i++) {
         const wh_header_t *h = &req->headers[i];
-        if (h->name.len < 15 || (h->name.ptr[0] | 0x20) != 'x')
-            continue; /* the three names all start with X and are at least this long */
-        for (size_t k = 0; k < sizeof(headers) / sizeof(headers[0]); k++) {
-            if (!wh_name_equals(h->name, headers[k].name))
+        for (size_t k = 0; k < headers->count; k++) {
+            if (!wh_name_equals(h->name, headers->items[k].name))
                 continue;
-            int secure = value_is(h->value, headers[k].secure_value) ? 1 : 0;
+            int secure = value_is(h->value, headers->items[k].value) ? 1 : 0;
             if (scheme >= 0 && scheme != secure) {
                 *present = true;
                 return -1;

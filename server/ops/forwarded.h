@@ -46,12 +46,25 @@ typedef struct {
 int wh_cidr_list_parse(wh_cidr_list_t *list, const char *text, char *err, size_t err_size);
 bool wh_cidr_list_match(const wh_cidr_list_t *list, const wh_ipaddr_t *addr);
 
-/* gunicorn's secure_scheme_headers: X-Forwarded-Proto: https, X-Forwarded-Ssl: on,
- * X-Forwarded-Protocol: ssl (values compared case-insensitively). Looks at the request's
- * headers: 1 when one says https, 0 when they say http or none is present, -1 when they
- * contradict each other (gunicorn answers 400 "Contradictory scheme headers"). Only call it
- * for a trusted peer. */
-int wh_forwarded_scheme(const wh_request_t *req, bool *present);
+/* gunicorn's secure_scheme_headers: header names and the value that means https (compared
+ * case-insensitively), e.g. "X-Forwarded-Proto=https,X-Forwarded-Ssl=on". */
+enum { WH_SCHEME_HEADERS_MAX = 8, WH_SCHEME_HEADER_TEXT_MAX = 64 };
+typedef struct {
+    size_t count;
+    struct {
+        char name[WH_SCHEME_HEADER_TEXT_MAX];
+        char value[WH_SCHEME_HEADER_TEXT_MAX];
+    } items[WH_SCHEME_HEADERS_MAX];
+} wh_scheme_headers_t;
+
+/* Parses "NAME=VALUE[,NAME=VALUE...]" (blanks around items ignored; "" is no header). 0, or -1
+ * with a one-line reason in err. */
+int wh_scheme_headers_parse(wh_scheme_headers_t *out, const char *text, char *err, size_t err_size);
+
+/* Looks at the request's headers named in `headers`: 1 when one says https, 0 when they say
+ * something else or none is present, -1 when they contradict each other (gunicorn answers 400
+ * "Contradictory scheme headers"). Only call it for a trusted peer. */
+int wh_forwarded_scheme(const wh_request_t *req, const wh_scheme_headers_t *headers, bool *present);
 
 /* Which header carries the chain of client addresses for --real-ip-header. */
 typedef enum { WH_REALIP_NONE, WH_REALIP_XFF, WH_REALIP_FORWARDED } wh_realip_header_t;

@@ -26,6 +26,11 @@ int wh_ops_init(wh_ops_t *ops, const wh_config_t *cfg, bool metrics, char *err, 
         snprintf(err, err_size, "invalid --forwarded-allow-ips: %s", why);
         return -1;
     }
+    if (wh_scheme_headers_parse(&ops->scheme_headers, cfg->secure_scheme_headers, why,
+                                sizeof(why)) != 0) {
+        snprintf(err, err_size, "invalid --secure-scheme-headers: %s", why);
+        return -1;
+    }
     if (wh_realip_header_parse(cfg->real_ip_header, &ops->realip_header) != 0) {
         snprintf(err, err_size, "invalid --real-ip-header '%s'", cfg->real_ip_header);
         return -1;
@@ -156,7 +161,7 @@ int wh_ops_request(wh_conn_t *c, wh_exchange_t *ex)
     c->ops_handler = 0; /* a new request: its handler is found on its first write */
     if (c->forwarded_trusted) {
         bool present;
-        int https = wh_forwarded_scheme(&ex->req, &present);
+        int https = wh_forwarded_scheme(&ex->req, &ops->scheme_headers, &present);
         if (https < 0)
             return 400;
         if (https)

@@ -29,6 +29,7 @@ typedef struct wh_ops {
      * so requests keep no response headers (the default format has none). */
     const char *const *log_header_names;
     wh_cidr_list_t forwarded_allow;
+    wh_scheme_headers_t scheme_headers; /* --secure-scheme-headers */
     wh_realip_header_t realip_header;
     wh_cidr_list_t realip_from;
     bool proxy_protocol;

@@ -134,7 +134,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                    (int)addr.len, addr.ptr);
     }
     bool present = false;
-    int scheme = wh_forwarded_scheme(&req, &present);
+    static wh_scheme_headers_t scheme_headers; /* gunicorn's default */
+    if (scheme_headers.count == 0) {
+        char why[128];
+        FUZZ_CHECK(wh_scheme_headers_parse(&scheme_headers,
+                                           "X-Forwarded-Protocol=ssl,X-Forwarded-Proto=https,"
+                                           "X-Forwarded-Ssl=on",
+                                           why, sizeof(why)) == 0,
+                   "%s", why);
+    }
+    int scheme = wh_forwarded_scheme(&req, &scheme_headers, &present);
     FUZZ_CHECK(scheme >= -1 && scheme <= 1 && (scheme != 1 || present), "scheme %d", scheme);
 
     for (size_t i = 0; i < nv; i++)

@@ -107,28 +107,66 @@ def test_flag_without_value():
 
 
 def test_module_not_importable():
-    proc = run_cli(["--pythonpath", str(APPS), "no_such_module_for_wsgihost"])
-    assert_fails(proc, "no_such_module_for_wsgihost", "ModuleNotFoundError")
+    proc = run_cli(["--bind", "127.0.0.1:0", "--pythonpath", str(APPS),
+                    "no_such_module_for_wsgihost"])
+    assert_fails(proc, "no module named 'no_such_module_for_wsgihost'",
+                 "check --app, --chdir and --pythonpath")
 
 
 def test_module_import_raises_shows_traceback():
-    proc = run_cli(["--pythonpath", str(APPS), "broken_import"])
-    assert_fails(proc, "Traceback", "broken_import fails at import time on purpose")
+    """The module was found: its traceback, and no hint about --app or the paths."""
+    proc = run_cli(["--bind", "127.0.0.1:0", "--pythonpath", str(APPS), "broken_import"])
+    assert_fails(proc, "Traceback", "broken_import fails at import time on purpose",
+                 "module 'broken_import' raised")
+    assert "--pythonpath" not in proc.err, proc.err
     assert proc.elapsed < ERROR_EXIT_TIMEOUT
 
 
+def test_missing_django_settings_says_so():
+    proc = run_cli(["--check-config", "--pythonpath", str(APPS), "needs_django_settings"])
+    assert proc.returncode == 1, proc.err
+    assert "set DJANGO_SETTINGS_MODULE" in proc.err, proc.err
+    assert "--pythonpath" not in proc.err, proc.err
+
+
 def test_callable_missing():
-    assert_fails(run_cli(["--pythonpath", str(APPS), "testapp:no_such_callable"]),
-                 "no_such_callable")
+    assert_fails(run_cli(["--bind", "127.0.0.1:0", "--pythonpath", str(APPS),
+                          "testapp:no_such_callable"]), "no_such_callable")
 
 
 def test_callable_not_callable():
-    assert_fails(run_cli(["--pythonpath", str(APPS), "testapp:NOT_CALLABLE"]), "NOT_CALLABLE")
+    assert_fails(run_cli(["--bind", "127.0.0.1:0", "--pythonpath", str(APPS),
+                          "testapp:NOT_CALLABLE"]), "NOT_CALLABLE")
 
 
 def test_default_callable_missing():
     """flaskapp has no `application`; the default callable name must be reported."""
-    assert_fails(run_cli(["--pythonpath", str(APPS), "flaskapp"]), "application")
+    assert_fails(run_cli(["--bind", "127.0.0.1:0", "--pythonpath", str(APPS), "flaskapp"]),
+                 "application")
+
+
+@pytest.mark.parametrize("spec, body", [
+    ("factoryapp:create_app()", b"hello from default"),
+    ("factoryapp:create_app('staging')", b"hello from staging"),
+    ('factoryapp:create_app("prod", greeting="hi")', b"hi from prod"),
+    ("factoryapp:Factories.make(name='nested')", b"hello from nested"),
+])
+def test_application_factories(start_server, spec, body):
+    """gunicorn evaluates a call with literal arguments: an application factory."""
+    srv = start_server(app=spec)
+    assert srv.get("/").body == body
+
+
+@pytest.mark.parametrize("spec, needle", [
+    ("factoryapp:create_app(os.environ)", "literal arguments only"),
+    ("factoryapp:not_a_factory()", "'not_a_factory' in module 'factoryapp' is not callable"),
+    ("factoryapp:broken_factory()", "broken_factory fails on purpose"),
+    ("factoryapp:create_app(", "is not a name or a call"),
+])
+def test_application_factory_errors(spec, needle):
+    proc = run_cli(["--check-config", "--pythonpath", str(APPS), spec])
+    assert proc.returncode == 1, proc.err
+    assert needle in proc.err, proc.err
 
 
 def test_address_in_use():

@@ -146,7 +146,6 @@ def test_unsupported_settings_are_named(start_server, tmp_path):
         import multiprocessing        # not a setting: ignored quietly
         helper = 42                   # not a setting either
         worker_class = "gevent"
-        certfile = "/etc/ssl/cert.pem"
         statsd_host = "localhost:8125"
         def pre_request(worker, req):
             pass
@@ -154,18 +153,99 @@ def test_unsupported_settings_are_named(start_server, tmp_path):
     ''')
     srv = start_server(app=APP, args=["-c", str(conf)])
     err = srv.stderr.text()
-    for name in ("worker_class = 'gevent'", "certfile", "statsd_host", "pre_request"):
-        assert name in err and "not supported by wsgihost" in err, name
+    assert "--worker-class gevent is ignored" in err, err
+    assert "statsd_host = 'localhost:8125'" in err and "has no effect in wsgihost" in err, err
+    # a hook is named readably, not as <function pre_request at 0x...>
+    assert "pre_request (a function)" in err and "not supported by wsgihost" in err, err
+    assert "<function" not in err, err
     assert "multiprocessing" not in err and "helper" not in err
 
 
-def test_sync_and_gthread_worker_class_are_fine(start_server, tmp_path):
+def test_settings_at_gunicorns_defaults_are_not_warned(start_server, tmp_path):
+    """A file that spells out gunicorn's defaults changes nothing, so it gets no warning."""
+    conf = write_conf(tmp_path, '''
+        certfile = None
+        keyfile = None
+        tmp_upload_dir = None
+        daemon = False
+        worker_connections = 1000
+        sendfile = True
+        spew = False
+        logconfig_dict = {}
+        secure_scheme_headers = {"X-FORWARDED-PROTOCOL": "ssl", "X-FORWARDED-PROTO": "https",
+                                 "X-FORWARDED-SSL": "on"}
+    ''')
+    srv = start_server(app=APP, args=["-c", str(conf)])
+    err = srv.stderr.text()
+    assert "WARNING" not in err, err
+    assert "Configuration read from %s" % conf in err, err
+
+
+@pytest.mark.parametrize("body", [
+    'secure_scheme_headers = {"X-FORWARDED-PROTO": "https"}\n',
+    'secure_scheme_headers = {"X-Scheme": "https"}\n',
+])
+def test_secure_scheme_headers(start_server, tmp_path, body):
+    """gunicorn's setting: the named headers (from trusted proxies) say the scheme."""
+    conf = write_conf(tmp_path, body)
+    srv = start_server(app=APP, args=["-c", str(conf)])
+    custom = "X-Scheme" in body
+    scheme = lambda headers: srv.get("/", headers=headers).json()["wsgi.url_scheme"]
+    assert scheme([("X-Scheme", "https")]) == ("https" if custom else "http")
+    assert scheme([("X-Forwarded-Proto", "https")]) == ("http" if custom else "https")
+    assert scheme([("X-Forwarded-Ssl", "on")]) == "http"  # not in either setting
+    assert "WARNING" not in srv.stderr.text()
+
+
+def test_worker_class_sync_and_gthread_mean_what_wsgihost_does(start_server, tmp_path):
+    """-k/--worker-class and worker_class: sync and gthread (short or full class names) start
+    quietly with --threads honoured; an async class starts with a warning that says what
+    wsgihost does instead."""
     conf = write_conf(tmp_path, '''
         worker_class = "gthread"
         threads = 2
     ''')
-    srv = start_server(app=APP, args=["-c", str(conf)])
-    assert "not supported" not in srv.stderr.text()
+    cases = [(["-c", str(conf)], 2), (["-k", "sync"], 1), (["-k", "gthread", "--threads", "3"], 3),
+             (["--worker-class", "gunicorn.workers.gthread.ThreadWorker"], 1),
+             (["--worker-class=gunicorn.workers.sync.SyncWorker"], 1)]
+    for args, threads in cases:
+        srv = start_server(app=APP, args=args)
+        srv.stderr.wait_for(re.escape("1 worker(s), %d thread(s) each" % threads), 10)
+        assert srv.get("/").status == 200
+        assert "WARNING" not in srv.stderr.text(), (args, srv.stderr.text())
+        srv.stop()
+    srv = start_server(app=APP, args=["-k", "gevent"])
+    assert srv.get("/").status == 200
+    warning = srv.stderr.wait_for(r"WARNING.*--worker-class gevent is ignored[^\n]*", 10).group(0)
+    assert "--threads" in warning, warning
+
+
+def test_tls_in_a_config_file_is_refused(tmp_path):
+    conf = write_conf(tmp_path, 'certfile = "/etc/ssl/cert.pem"\nkeyfile = "/etc/ssl/key.pem"\n')
+    proc = subprocess.run([binary(), "--pythonpath", str(APPS), "-c", str(conf), "--bind",
+                           "127.0.0.1:0", APP],
+                          capture_output=True, text=True, timeout=30, env=child_env())
+    assert proc.returncode == 2, proc.stderr
+    assert "certfile = '/etc/ssl/cert.pem'" in proc.stderr and "terminate TLS in front" in proc.stderr
+
+
+def test_gunicorn_conf_py_in_the_working_directory_is_read(start_server, tmp_path):
+    """Without -c, ./gunicorn.conf.py is read (as gunicorn does) and the log says so."""
+    write_conf(tmp_path, 'threads = 3\n')
+    srv = start_server(app=APP, cwd=tmp_path)
+    srv.stderr.wait_for(re.escape("1 worker(s), 3 thread(s) each"), 10)
+    assert "Configuration read from gunicorn.conf.py" in srv.stderr.text()
+
+
+def test_config_from_a_python_module(start_server, tmp_path):
+    (tmp_path / "deploy_settings.py").write_text("threads = 4\n")
+    srv = start_server(app=APP, args=["--pythonpath", str(tmp_path), "-c",
+                                      "python:deploy_settings"])
+    srv.stderr.wait_for(re.escape("1 worker(s), 4 thread(s) each"), 10)
+    proc = subprocess.run([binary(), "-c", "python:no_such_settings", APP], capture_output=True,
+                          text=True, timeout=30, env=child_env())
+    assert proc.returncode == 2
+    assert "no module named no_such_settings" in proc.stderr and "Traceback" not in proc.stderr
 
 
 def test_preload_with_config(start_server, tmp_path):
@@ -183,7 +263,7 @@ def test_preload_with_config(start_server, tmp_path):
 @pytest.mark.parametrize("body, message", [
     ("workers = \n", "SyntaxError"),
     ("workers = 'many'\n", "invalid value 'many' for --workers"),
-    ("raw_env = ['NOEQUALS']\n", "raw_env entries are KEY=VALUE"),
+    ("raw_env = ['NOEQUALS']\n", "invalid --env 'NOEQUALS': expected KEY=VALUE"),
     ("loglevel = 'loud'\n", "invalid --log-level"),
 ])
 def test_bad_config_file_stops_with_a_reason(tmp_path, body, message):
@@ -195,7 +275,10 @@ def test_bad_config_file_stops_with_a_reason(tmp_path, body, message):
 
 
 def test_missing_config_file(tmp_path):
-    proc = subprocess.run([binary(), "-c", str(tmp_path / "nope.py"), APP],
+    """One line that names the file and says why; no traceback."""
+    missing = tmp_path / "nope.py"
+    proc = subprocess.run([binary(), "-c", str(missing), APP],
                           capture_output=True, text=True, timeout=30, env=child_env())
     assert proc.returncode == 2
-    assert "nope.py" in proc.stderr
+    assert proc.stderr.strip().splitlines() == [
+        "wsgihost: error: cannot read the configuration file %s: no such file" % missing]

@@ -1,6 +1,7 @@
 /* server/config: flags, environment, WSGIHOST_CMD_ARGS, precedence and errors. */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
@@ -131,6 +132,98 @@ static void test_errors(void **state)
     assert_error(bad_seconds, "expected seconds");
 }
 
+/* The table's defaults are parsed by the same path as flags: every one must take. */
+static void test_table_defaults(void **state)
+{
+    (void)state;
+    wh_config_t cfg;
+    wh_config_init(&cfg);
+    assert_true(cfg.keep_alive == 75.0);
+    assert_int_equal(cfg.max_request_body, 100u * 1024 * 1024);
+    assert_int_equal(cfg.body_buffer_size, 1024u * 1024);
+    assert_int_equal(cfg.backlog, 2048);
+    assert_int_equal(cfg.limit_request_field_size, 8190);
+    assert_string_equal(cfg.log_level, "info");
+    assert_string_equal(cfg.worker_class, "sync");
+    assert_non_null(strstr(cfg.secure_scheme_headers, "X-Forwarded-Proto=https"));
+    assert_string_equal(cfg.proxy_allow_from, "127.0.0.1,::1");
+    assert_int_equal(cfg.umask, 0);
+    wh_config_free(&cfg);
+}
+
+static bool has_notice(const wh_config_t *cfg, const char *needle)
+{
+    for (size_t i = 0; i < cfg->notice_count; i++) {
+        if (strstr(cfg->notices[i], needle))
+            return true;
+    }
+    return false;
+}
+
+/* Flags copied from gunicorn's docs: accepted, warned about, or refused with the reason. */
+static void test_gunicorn_flags(void **state)
+{
+    (void)state;
+    fixture_t f;
+    char *argv[] = {"wsgihost", "-w4",         "-k",  "gevent",         "-e",
+                    "A=1",      "--env=B=2=3", "-n",  "shop",           "--worker-connections",
+                    "500",      "-m",          "007", "--check-config", "app",
+                    NULL};
+    assert_int_equal(load(&f, argv, noenv), 0);
+    assert_int_equal(f.cfg.workers, 4);
+    assert_string_equal(f.cfg.worker_class, "gevent");
+    assert_true(has_notice(&f.cfg, "--worker-class gevent is ignored"));
+    assert_true(has_notice(&f.cfg, "--worker-connections has no effect"));
+    assert_int_equal(f.cfg.raw_env_count, 2);
+    assert_string_equal(f.cfg.raw_env[1], "B=2=3");
+    assert_string_equal(f.cfg.proc_name, "shop");
+    assert_int_equal(f.cfg.umask, 07);
+    assert_true(f.cfg.check_config);
+    wh_config_free(&f.cfg);
+
+    char *same[] = {"wsgihost", "-k", "gthread", "--worker-class", "sync", "app", NULL};
+    assert_int_equal(load(&f, same, noenv), 0);
+    assert_int_equal(f.cfg.notice_count, 0);
+    wh_config_free(&f.cfg);
+}
+
+static void test_gunicorn_refusals(void **state)
+{
+    (void)state;
+    char *tls[] = {"wsgihost", "--certfile", "c.pem", "app", NULL};
+    assert_error(tls, "--certfile (from the command line) is not supported: wsgihost serves "
+                      "plain HTTP only");
+    char *daemon[] = {"wsgihost", "-D", "app", NULL};
+    assert_error(daemon, "--daemon (from the command line) is not supported");
+    char *paste[] = {"wsgihost", "--paste", "production.ini", NULL};
+    assert_error(paste, "--paste (from the command line) is not supported");
+    char *twice[] = {"wsgihost", "-b", "127.0.0.1:9000", "--bind", "127.0.0.1:9000", "app", NULL};
+    assert_error(twice, "--bind 127.0.0.1:9000 was given twice");
+    char *bad_env[] = {"wsgihost", "-e", "NOEQUALS", "app", NULL};
+    assert_error(bad_env, "invalid --env 'NOEQUALS': expected KEY=VALUE");
+    char *bad_umask[] = {"wsgihost", "--umask", "1000", "app", NULL};
+    assert_error(bad_umask, "invalid value '1000' for --umask");
+    char *bad_scheme[] = {"wsgihost", "--secure-scheme-headers", "X-Proto", "app", NULL};
+    assert_error(bad_scheme, "invalid --secure-scheme-headers");
+}
+
+static void test_gunicorn_cmd_args(void **state)
+{
+    (void)state;
+    fixture_t f;
+    char *argv[] = {"wsgihost", "app", NULL};
+    char *gunicorn_only[] = {"GUNICORN_CMD_ARGS=--threads 3 -w 2", NULL};
+    assert_int_equal(load(&f, argv, gunicorn_only), 0);
+    assert_int_equal(f.cfg.threads, 3);
+    assert_int_equal(f.cfg.workers, 2);
+    assert_true(has_notice(&f.cfg, "reading settings from GUNICORN_CMD_ARGS"));
+    wh_config_free(&f.cfg);
+    char *both[] = {"GUNICORN_CMD_ARGS=--threads 3", "WSGIHOST_CMD_ARGS=--threads 5", NULL};
+    assert_int_equal(load(&f, argv, both), 0);
+    assert_int_equal(f.cfg.threads, 5);
+    wh_config_free(&f.cfg);
+}
+
 static void test_help_needs_no_app(void **state)
 {
     (void)state;
@@ -150,6 +243,10 @@ int main(void)
         cmocka_unit_test(test_port_env),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_help_needs_no_app),
+        cmocka_unit_test(test_table_defaults),
+        cmocka_unit_test(test_gunicorn_flags),
+        cmocka_unit_test(test_gunicorn_refusals),
+        cmocka_unit_test(test_gunicorn_cmd_args),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

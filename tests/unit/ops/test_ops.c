@@ -115,24 +115,45 @@ static void test_scheme_headers(void **state)
 {
     (void)state;
     bool present;
+    wh_scheme_headers_t g; /* gunicorn's default */
+    char err[128];
+    assert_int_equal(wh_scheme_headers_parse(&g,
+                                             "X-FORWARDED-PROTOCOL=ssl, X-FORWARDED-PROTO=https,"
+                                             "X-FORWARDED-SSL=on",
+                                             err, sizeof(err)),
+                     0);
+    assert_int_equal(g.count, 3);
     wh_header_t h1[] = {{S("X-Forwarded-Proto"), S("https")}};
     wh_request_t r = request_with(h1, 1);
-    assert_int_equal(wh_forwarded_scheme(&r, &present), 1);
+    assert_int_equal(wh_forwarded_scheme(&r, &g, &present), 1);
     assert_true(present);
     wh_header_t h2[] = {{S("x-forwarded-proto"), S("HTTP")}};
     r = request_with(h2, 1);
-    assert_int_equal(wh_forwarded_scheme(&r, &present), 0);
+    assert_int_equal(wh_forwarded_scheme(&r, &g, &present), 0);
     assert_true(present);
     wh_header_t h3[] = {{S("X-Forwarded-Ssl"), S("on")}, {S("X-Forwarded-Protocol"), S("ssl")}};
     r = request_with(h3, 2);
-    assert_int_equal(wh_forwarded_scheme(&r, &present), 1);
+    assert_int_equal(wh_forwarded_scheme(&r, &g, &present), 1);
     wh_header_t h4[] = {{S("X-Forwarded-Proto"), S("https")}, {S("X-Forwarded-Ssl"), S("off")}};
     r = request_with(h4, 2);
-    assert_int_equal(wh_forwarded_scheme(&r, &present), -1);
+    assert_int_equal(wh_forwarded_scheme(&r, &g, &present), -1);
     wh_header_t h5[] = {{S("Host"), S("x")}, {S("X-Forwarded-Host"), S("https")}};
     r = request_with(h5, 2);
-    assert_int_equal(wh_forwarded_scheme(&r, &present), 0);
+    assert_int_equal(wh_forwarded_scheme(&r, &g, &present), 0);
     assert_false(present);
+    /* A setting of its own: only the named header counts. */
+    wh_scheme_headers_t own;
+    assert_int_equal(wh_scheme_headers_parse(&own, "X-Scheme=https", err, sizeof(err)), 0);
+    wh_header_t h6[] = {{S("x-scheme"), S("HTTPS")}};
+    r = request_with(h6, 1);
+    assert_int_equal(wh_forwarded_scheme(&r, &own, &present), 1);
+    r = request_with(h1, 1);
+    assert_int_equal(wh_forwarded_scheme(&r, &own, &present), 0);
+    assert_false(present);
+    assert_int_equal(wh_scheme_headers_parse(&own, "", err, sizeof(err)), 0);
+    assert_int_equal(own.count, 0);
+    assert_int_equal(wh_scheme_headers_parse(&own, "X-Scheme", err, sizeof(err)), -1);
+    assert_int_equal(wh_scheme_headers_parse(&own, "Bad Name=https", err, sizeof(err)), -1);
 }
 
 static const char *realip(const wh_header_t *headers, size_t count, wh_realip_header_t which,
