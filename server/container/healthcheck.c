@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "server/container/httpurl.h"
+#include "server/core/util.h"
 
 extern char **environ;
 
@@ -25,18 +26,11 @@ static const char USAGE[] =
     "GETs URL (default http://127.0.0.1:${PORT:-8000}${WSGIHOST_HEALTH_PATH:-/}) and exits 0\n"
     "on a 2xx answer, 1 otherwise. For Docker: HEALTHCHECK CMD [\"wsgihost\", \"healthcheck\"]\n";
 
-static long long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * MS_PER_S + ts.tv_nsec / NS_PER_MS;
-}
-
 /* Waits for `events` on fd until the deadline: 1 ready, 0 timed out, -1 error. */
 static int wait_fd(int fd, short events, long long deadline)
 {
     for (;;) {
-        long long left = deadline - now_ms();
+        long long left = deadline - (long long)wh_monotonic_ms();
         if (left <= 0)
             return 0;
         struct pollfd pfd = {fd, events, 0};
@@ -154,7 +148,7 @@ static int read_status_line(int fd, char *line, size_t cap, long long deadline, 
 static int fetch_status(const wh_url_t *url, double timeout_s, char *line, size_t cap, char *err,
                         size_t err_size)
 {
-    long long deadline = now_ms() + (long long)(timeout_s * MS_PER_S);
+    long long deadline = (long long)wh_monotonic_ms() + (long long)(timeout_s * MS_PER_S);
     int fd = connect_url(url, deadline, err, err_size);
     if (fd < 0)
         return -1;

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "server/core/util.h"
 #include "server/http/conn.h"
 #include "server/http/exchange_loop.h"
 #include "server/core/log.h"
@@ -35,12 +36,6 @@ struct wh_probes {
     wh_exchange_t *waiters[MAX_WAITERS];
     size_t waiter_count;
 };
-
-static bool path_is(const wh_request_t *req, const char *path)
-{
-    return path != NULL && req->path.len == strlen(path) &&
-           memcmp(req->path.ptr, path, req->path.len) == 0;
-}
 
 /* Queues a whole JSON answer on a local exchange. */
 static void respond(wh_exchange_t *ex, int code, const char *body)
@@ -178,12 +173,12 @@ static void handle_readiness(wh_probes_t *p, wh_exchange_t *ex)
 static bool handle(void *ctx, wh_exchange_t *ex)
 {
     wh_probes_t *p = ctx;
-    if (path_is(&ex->req, p->health_path)) {
+    if (wh_str_is(ex->req.path, p->health_path)) {
         ex->local = true;
         answer_liveness(p, ex);
         return true;
     }
-    if (path_is(&ex->req, p->ready_path)) {
+    if (wh_str_is(ex->req.path, p->ready_path)) {
         ex->local = true;
         handle_readiness(p, ex);
         return true;

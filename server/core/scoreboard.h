@@ -68,7 +68,4 @@ typedef struct {
 wh_scoreboard_t *wh_scoreboard_new(void);
 void wh_scoreboard_free(wh_scoreboard_t *sb);
 
-/* Monotonic milliseconds (CLOCK_MONOTONIC is the same clock in every process). */
-uint64_t wh_monotonic_ms(void);
-
 #endif

@@ -1,5 +1,5 @@
-/* HTTP/1.1 request parsing (see server/http/http1.h). llhttp does the tokenising; this file adds the
- * RFC 9112 rules it leaves open and turns every violation into a status code and a reason. */
+/* HTTP/1.1 request parsing (see server/http/http1.h). llhttp does the tokenising; this file adds
+ * the RFC 9112 rules it leaves open and turns every violation into a status code and a reason. */
 #include "server/http/http1.h"
 
 #include <errno.h>
@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "server/core/util.h"
 #include "server/http/response.h"
 
 enum { FIELDS_INITIAL = 16 };
@@ -222,13 +223,6 @@ bool wh_host_valid(wh_str_t host)
     return true;
 }
 
-static int hex_value(unsigned char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    return (c | 0x20) - 'a' + 10;
-}
-
 long wh_percent_decode(char *s, size_t len)
 {
     size_t out = 0;
@@ -240,7 +234,7 @@ long wh_percent_decode(char *s, size_t len)
             unsigned char hi = (unsigned char)s[i + 1], lo = (unsigned char)s[i + 2];
             if (!is_hex(hi) || !is_hex(lo))
                 return -1;
-            c = (unsigned char)(hex_value(hi) << 4 | hex_value(lo));
+            c = (unsigned char)(wh_hex_value(hi) << 4 | wh_hex_value(lo));
             i += 2;
         }
         s[out++] = (char)c;
@@ -444,21 +438,6 @@ static int spool_open(const char *dir)
     return fd;
 }
 
-static int write_all(int fd, const char *data, size_t len)
-{
-    while (len > 0) {
-        ssize_t n = write(fd, data, len);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            return -1;
-        }
-        data += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
-
 static int on_body(llhttp_t *parser, const char *at, size_t len)
 {
     wh_http1_t *p = self(parser);
@@ -477,11 +456,11 @@ static int on_body(llhttp_t *parser, const char *at, size_t len)
         if (dir == NULL)
             dir = getenv("TMPDIR");
         p->body_fd = spool_open(dir && *dir ? dir : DEFAULT_SPOOL_DIR);
-        if (p->body_fd < 0 || write_all(p->body_fd, p->body.data, p->body.len) != 0)
+        if (p->body_fd < 0 || wh_write_all(p->body_fd, p->body.data, p->body.len) != 0)
             return fail(p, 503, "cannot store the request body (temporary directory)");
         wh_buf_free(&p->body);
     }
-    if (write_all(p->body_fd, at, len) != 0)
+    if (wh_write_all(p->body_fd, at, len) != 0)
         return fail(p, 503, "cannot store the request body (temporary directory)");
     return 0;
 }

@@ -49,12 +49,6 @@ bool wh_header_valid(const wh_header_t *h)
     return true;
 }
 
-bool wh_name_equals(wh_str_t name, const char *literal)
-{
-    size_t len = strlen(literal);
-    return name.len == len && strncasecmp(name.ptr, literal, len) == 0;
-}
-
 bool wh_header_is_hop_by_hop(wh_str_t name)
 {
     static const char *const hop[] = {"Connection",          "Keep-Alive", "Proxy-Authenticate",

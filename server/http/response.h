@@ -25,9 +25,6 @@ bool wh_header_valid(const wh_header_t *h);
 /* True for headers a WSGI app must not set (PEP 3333: hop-by-hop). */
 bool wh_header_is_hop_by_hop(wh_str_t name);
 
-/* Case-insensitive comparison of a header name with a C string. */
-bool wh_name_equals(wh_str_t name, const char *literal);
-
 /* Parses a Content-Length value (digits only, no sign). Returns 0, or -1 when invalid. */
 int wh_parse_content_length(wh_str_t value, uint64_t *out);
 

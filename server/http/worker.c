@@ -15,6 +15,7 @@
 
 #include "server/http/conn.h"
 #include "server/core/log.h"
+#include "server/core/util.h"
 #include "server/ops/ops.h"
 
 /* Connections accepted per wake-up, so one busy listener cannot starve the others. */
