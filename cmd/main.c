@@ -1,6 +1,7 @@
 /* wsgihost: wires server/ to pyglue/. Configuration; with --preload the interpreter and the app
  * in the master; the listeners, bound once; then the master forks and supervises workers, each
- * running the app's Python threads beside its event loop (server/proc/master.h, server/http/worker.h). */
+ * running the app's Python threads beside its event loop (server/proc/master.h,
+ * server/http/worker.h). */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -135,8 +136,8 @@ static int worker_main(void *ctx, int slot_index)
         wh_jobq_free(jobq);
         return WH_EXIT_BOOT_ERROR;
     }
-    worker.ops = &app->ops;
     wh_ops_worker_start(&app->ops, slot);
+    worker.observer = wh_ops_observer(&app->ops);
     bool probes_failed = false;
     wh_probes_t *probes = wh_probes_install(&worker, environ, &probes_failed);
     if (probes_failed)
