@@ -344,6 +344,9 @@ int main(int argc, char **argv)
     /* A write past RLIMIT_FSIZE (ulimit -f) reports EFBIG, so a spooled body gets a 503,
      * instead of killing the worker and its requests in flight (CPython ignores it too). */
     signal(SIGXFSZ, SIG_IGN);
+    /* ops checks its own settings (proxy lists, the access log format) when they are loaded. */
+    if (wh_config_add_check(wh_ops_check_config) != 0)
+        return EXIT_USAGE;
     for (const subcommand_t *sub = subcommands; argc > 1 && sub->name; sub++) {
         if (strcmp(argv[1], sub->name) == 0)
             return sub->main(argc - 1, argv + 1);
