@@ -26,10 +26,9 @@
 #include "server/container/probes.h"
 #include "server/proc/reload.h"
 #include "server/container/startup.h"
-#include "server/container/healthcheck.h"
 #include "server/http/worker.h"
 #include "cmd/manage.h"
-#include "server/static/compress.h"
+#include "cmd/subcommands.h"
 #include "cmd/static_setup.h"
 
 enum { EXIT_USAGE = 2 };
