@@ -18,9 +18,9 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include "server/http/jobq.h" /* where a runner takes exchanges from */
 #include "server/http/request.h"
 
-typedef struct wh_jobq wh_jobq_t;
 typedef struct wh_exchange wh_exchange_t;
 
 enum {
@@ -31,13 +31,6 @@ enum {
     WH_EINVAL = -2,  /* invalid status or header (nothing was queued): answer 500 instead */
     WH_ESTATE = -3,  /* called out of order (write before start, start twice) */
 };
-
-/* Takes the next exchange, blocking while the queue is empty. Returns NULL once the queue is
- * shut down and drained: the runner thread should then exit. */
-wh_exchange_t *wh_jobq_pop(wh_jobq_t *q);
-
-/* Takes the next exchange without blocking; NULL when none is waiting. */
-wh_exchange_t *wh_jobq_try_pop(wh_jobq_t *q);
 
 const wh_request_t *wh_exchange_request(const wh_exchange_t *ex);
 

@@ -103,9 +103,6 @@ const char *wh_exchange_keep_text(wh_exchange_t *ex, const char *s, size_t len);
  * _write and _sendfile calls of exchange.h. The loop's reference stays. */
 void wh_exchange_finish_local(wh_exchange_t *ex, enum wh_finish how);
 
-/* Loop: hands the exchange to the runners (takes a reference for them). */
-void wh_jobq_push(wh_jobq_t *q, wh_exchange_t *ex);
-
 /* Loop: takes every queued output segment (a list the caller now owns) and the state flags. */
 wh_outseg_t *wh_exchange_take_output(wh_exchange_t *ex, unsigned *state);
 /* Loop: `bytes` of taken output went to the socket; wakes a runner waiting for room. */
@@ -120,13 +117,5 @@ int wh_notifier_init(wh_notifier_t *n, uv_loop_t *loop, uv_async_cb cb);
 wh_exchange_t *wh_notifier_take(wh_notifier_t *n);
 /* Closes the async handle; call from the loop thread when the worker stops. */
 void wh_notifier_close(wh_notifier_t *n);
-
-/* Job queues. */
-wh_jobq_t *wh_jobq_new(void);
-/* Wakes every waiting runner; pop returns NULL once the queue is empty. */
-void wh_jobq_shutdown(wh_jobq_t *q);
-void wh_jobq_free(wh_jobq_t *q);
-/* Exchanges waiting for a runner (for metrics and health). */
-size_t wh_jobq_depth(wh_jobq_t *q);
 
 #endif

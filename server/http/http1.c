@@ -674,12 +674,3 @@ int wh_http1_take(wh_http1_t *p, const wh_peer_t *peer, wh_request_t *req, char 
     wh_http1_reset(p);
     return 0;
 }
-
-const wh_header_t *wh_request_header(const wh_request_t *req, const char *name)
-{
-    for (size_t i = 0; i < req->header_count; i++) {
-        if (wh_name_equals(req->headers[i].name, name))
-            return &req->headers[i];
-    }
-    return NULL;
-}
