@@ -276,8 +276,8 @@ int wh_exchange_start(wh_exchange_t *ex, const char *status, size_t status_len,
     if (ex->status_code != 0)
         return WH_ESTATE;
     int code = wh_status_parse(status, status_len);
-    if (code < 200)       /* 1xx interim answers are the server's business, not the app's */
-        return WH_EINVAL; /* the caller names it, as for headers */
+    if (code < WH_APP_STATUS_MIN) /* 1xx interim answers are the server's, not the app's */
+        return WH_EINVAL;         /* the caller names it, as for headers */
     wh_head_opts_t opts;
     bool app_length;
     int rc = plan_framing(ex, code, headers, header_count, body_len_hint, &opts, &app_length);

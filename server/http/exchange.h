@@ -55,6 +55,16 @@ int wh_exchange_sendfile(wh_exchange_t *ex, int fd, int64_t offset, int64_t coun
  * (WH_ECLIENT). */
 int wh_exchange_wait_writable(wh_exchange_t *ex);
 
+/* What wh_exchange_start accepts, for a runner to check an app's head when it is handed over.
+ * Parses a WSGI status ("200 OK": three digits, a space, a reason of visible text): the code,
+ * or -1 when it is not valid on the wire. An app's code must be at least WH_APP_STATUS_MIN
+ * (1xx interim answers are the server's business). */
+int wh_status_parse(const char *status, size_t len);
+enum { WH_APP_STATUS_MIN = 200 };
+/* True when the name is an RFC 9110 token and the value holds no CR, LF, NUL or other
+ * control bytes except HTAB. */
+bool wh_header_valid(const wh_header_t *h);
+
 enum wh_finish {
     WH_FINISH_OK,    /* the response is complete */
     WH_FINISH_ERROR, /* the app failed: a 500 if nothing was started yet, else the connection is
