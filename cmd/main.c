@@ -137,14 +137,15 @@ static int worker_main(void *ctx, int slot_index)
     }
     wh_ops_worker_start(&app->ops, slot);
     worker.observer = wh_ops_observer(&app->ops);
-    bool probes_failed = false;
-    wh_probes_t *probes = wh_probes_install(&worker, environ, &probes_failed);
-    if (probes_failed)
+    char err[ERROR_TEXT_MAX];
+    wh_probes_t *probes = NULL;
+    wh_static_t *statics = NULL;
+    if (wh_probes_install(&worker, environ, &probes, err, sizeof(err)) != 0 ||
+        wh_static_setup(&worker, cfg, slot_index == 0, &statics, err, sizeof(err)) != 0) {
+        wh_log(WH_LOG_CRITICAL, "%s", err);
+        wh_probes_free(probes);
         return WH_EXIT_BOOT_ERROR;
-    bool static_failed = false;
-    wh_static_t *statics = wh_static_setup(&worker, cfg, slot_index == 0, &static_failed);
-    if (static_failed)
-        return WH_EXIT_BOOT_ERROR;
+    }
     wh_reload_t *reloader = cfg->reload ? start_reload(&worker, cfg) : NULL;
     if (wh_py_start(jobq) != 0) {
         wh_log(WH_LOG_CRITICAL, "cannot start the Python threads");

@@ -8,6 +8,7 @@
 #include "server/core/util.h"
 #include "server/http/conn.h"
 #include "server/http/exchange_loop.h"
+#include "server/core/errmsg.h"
 #include "server/core/log.h"
 #include "server/container/pgcheck.h"
 #include "server/container/pgconf.h"
@@ -186,19 +187,17 @@ static bool handle(void *ctx, wh_exchange_t *ex)
     return false;
 }
 
-wh_probes_t *wh_probes_install(wh_worker_t *w, char *const *envp, bool *failed)
+int wh_probes_install(wh_worker_t *w, char *const *envp, wh_probes_t **out, char *err,
+                      size_t err_size)
 {
     const wh_config_t *cfg = w->cfg;
-    *failed = false;
+    *out = NULL;
     if ((cfg->health_path == NULL || cfg->health_path[0] == '\0') &&
         (cfg->ready_path == NULL || cfg->ready_path[0] == '\0'))
-        return NULL;
+        return 0;
     wh_probes_t *p = calloc(1, sizeof(*p));
-    if (p == NULL) {
-        wh_log(WH_LOG_CRITICAL, "cannot set up the probes: out of memory");
-        *failed = true;
-        return NULL;
-    }
+    if (p == NULL)
+        return wh_errorf(err, err_size, "cannot set up the probes: out of memory");
     p->worker = w;
     p->health_path = cfg->health_path;
     p->ready_path = cfg->ready_path;
@@ -208,15 +207,14 @@ wh_probes_t *wh_probes_install(wh_worker_t *w, char *const *envp, bool *failed)
     if (kind == WH_DB_INVALID)
         wh_log(WH_LOG_WARNING, "readiness: DATABASE_URL is too long; not checking the database");
     if (wh_worker_add_local_handler(w, handle, p) != 0) {
-        wh_log(WH_LOG_CRITICAL, "cannot register the probes: too many local handlers");
         free(p);
-        *failed = true;
-        return NULL;
+        return wh_errorf(err, err_size, "cannot register the probes: too many local handlers");
     }
     /* Warm the cache so the first probe after start-up need not wait. */
     if (p->has_db && p->ready_path != NULL && start_ping(p) != 0)
         wh_log(WH_LOG_WARNING, "readiness: the first database check could not start");
-    return p;
+    *out = p;
+    return 0;
 }
 
 void wh_probes_free(wh_probes_t *p)
