@@ -29,7 +29,7 @@
 #include "server/http/request.h"
 
 /* Response headers a format may log with {Name}o, and the longest value kept of each: the
- * exchange copies at most this much per request, whatever the app sends. */
+ * access log keeps at most this much per request, whatever the app sends. */
 enum { WH_ACCESSLOG_RESPONSE_HEADERS_MAX = 16, WH_ACCESSLOG_VALUE_MAX = 1024 };
 
 /* gunicorn's default, the Apache "combined" line. */
@@ -57,7 +57,7 @@ wh_accesslog_t *wh_accesslog_new(const char *format, bool json, char *err, size_
 void wh_accesslog_free(wh_accesslog_t *log);
 
 /* Names of the response headers the format logs with {Name}o (NULL-terminated; empty when
- * none): the exchange keeps their values for the log (wh_exchange_keep_log_headers). */
+ * none): ops keeps their values as the response head goes out (server/ops/ops.c). */
 const char *const *wh_accesslog_response_headers(const wh_accesslog_t *log);
 
 /* Appends one line, ending in "\n". 0, or -1 on out of memory. */
