@@ -12,17 +12,6 @@ enum { MS_PER_S = 1000, NS_PER_MS = 1000000 };
 
 static const char HEX[] = "0123456789abcdef";
 
-bool wh_str_is(wh_str_t s, const char *literal)
-{
-    return literal != NULL && s.len == strlen(literal) && memcmp(s.ptr, literal, s.len) == 0;
-}
-
-bool wh_name_equals(wh_str_t name, const char *literal)
-{
-    size_t len = strlen(literal);
-    return name.len == len && strncasecmp(name.ptr, literal, len) == 0;
-}
-
 const char *wh_env_get(char *const *envp, const char *name)
 {
     size_t len = strlen(name);

@@ -7,6 +7,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "server/core/buf.h"
@@ -17,10 +19,19 @@ typedef struct {
     size_t len;
 } wh_str_t;
 
-/* `s` is exactly `literal` (false when literal is NULL: a setting left unset). */
-bool wh_str_is(wh_str_t s, const char *literal);
+/* `s` is exactly `literal` (false when literal is NULL: a setting left unset). Inline, so a
+ * literal's length is known when compiling (these run several times a request). */
+static inline bool wh_str_is(wh_str_t s, const char *literal)
+{
+    return literal != NULL && s.len == strlen(literal) && memcmp(s.ptr, literal, s.len) == 0;
+}
+
 /* `name` is `literal` in ASCII case-insensitive terms (header names, methods). */
-bool wh_name_equals(wh_str_t name, const char *literal);
+static inline bool wh_name_equals(wh_str_t name, const char *literal)
+{
+    size_t len = strlen(literal);
+    return name.len == len && strncasecmp(name.ptr, literal, len) == 0;
+}
 
 /* The value of NAME in envp (NAME=value strings, NULL-terminated; NULL envp: none), or NULL. */
 const char *wh_env_get(char *const *envp, const char *name);
