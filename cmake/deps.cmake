@@ -34,14 +34,16 @@ wh_require_pkg(LIBPQ libpq libpq-dev)
 wh_require_pkg(ZLIB zlib zlib1g-dev)
 wh_require_pkg(BROTLIENC libbrotlienc libbrotli-dev)
 
-add_library(wsgihost_deps INTERFACE) # libuv and libpq, for server/
+add_library(wsgihost_libuv INTERFACE) # for server/http/
+add_library(wsgihost_libpq INTERFACE) # for server/container/ only
 add_library(wsgihost_compress INTERFACE) # zlib and brotli, for server/static/compress.c
 if(WSGIHOST_WHEEL)
     wh_require_archive(WH_LIBZ_A libz.a zlib1g-dev)
     wh_require_archive(WH_BROTLIENC_A libbrotlienc.a libbrotli-dev)
     wh_require_archive(WH_BROTLICOMMON_A libbrotlicommon.a libbrotli-dev)
-    target_include_directories(wsgihost_deps SYSTEM INTERFACE ${LIBPQ_INCLUDE_DIRS})
-    target_link_libraries(wsgihost_deps INTERFACE PkgConfig::LIBUV ${CMAKE_DL_LIBS})
+    target_include_directories(wsgihost_libpq SYSTEM INTERFACE ${LIBPQ_INCLUDE_DIRS})
+    target_link_libraries(wsgihost_libpq INTERFACE ${CMAKE_DL_LIBS})
+    target_link_libraries(wsgihost_libuv INTERFACE PkgConfig::LIBUV)
     # The file the link resolved -luv to, installed as its soname (cmake/wheel.cmake).
     find_library(WH_LIBUV_SO NAMES uv PATHS ${LIBUV_LIBRARY_DIRS})
     file(REAL_PATH "${WH_LIBUV_SO}" WH_LIBUV_SO)
@@ -52,6 +54,7 @@ if(WSGIHOST_WHEEL)
     message(STATUS "Wheel build: zlib, brotli linked in; libuv carried (${WH_LIBUV_SO}); "
                    "libpq loaded on first use")
 else()
-    target_link_libraries(wsgihost_deps INTERFACE PkgConfig::LIBUV PkgConfig::LIBPQ)
+    target_link_libraries(wsgihost_libuv INTERFACE PkgConfig::LIBUV)
+    target_link_libraries(wsgihost_libpq INTERFACE PkgConfig::LIBPQ)
     target_link_libraries(wsgihost_compress INTERFACE PkgConfig::ZLIB PkgConfig::BROTLIENC)
 endif()

@@ -15,17 +15,17 @@ set(WH_CORE_FROM_BIN "../lib/wsgihost/wsgihost-core.so")
 # exported (cmd/core.map), so the static zlib and brotli cannot clash with copies an extension
 # module brings; -Bsymbolic binds the archives' references to their own data (they are compiled
 # for executables).
-add_library(wsgihost_core SHARED cmd/main.c cmd/manage.c cmd/static_setup.c)
-target_compile_definitions(wsgihost_core PRIVATE main=wh_core_main)
-target_link_libraries(wsgihost_core PRIVATE wsgihost_server wsgihost_pyglue)
-target_link_options(wsgihost_core PRIVATE LINKER:--version-script=${CMAKE_SOURCE_DIR}/cmd/core.map
+add_library(wsgihost_shared SHARED ${WSGIHOST_CMD_SOURCES})
+target_compile_definitions(wsgihost_shared PRIVATE main=wh_core_main)
+target_link_libraries(wsgihost_shared PRIVATE wsgihost_server wsgihost_pyglue)
+target_link_options(wsgihost_shared PRIVATE LINKER:--version-script=${CMAKE_SOURCE_DIR}/cmd/core.map
                     LINKER:-Bsymbolic LINKER:--no-undefined)
 # RUNPATH $ORIGIN only, for the libuv.so.1 installed beside it: libpython comes from the machine
 # the wheel is installed on, loaded by the launcher.
-set_target_properties(wsgihost_core PROPERTIES PREFIX "" OUTPUT_NAME wsgihost-core
+set_target_properties(wsgihost_shared PROPERTIES PREFIX "" OUTPUT_NAME wsgihost-core
                       LINK_DEPENDS ${CMAKE_SOURCE_DIR}/cmd/core.map
                       SKIP_BUILD_RPATH ON INSTALL_RPATH "$ORIGIN")
-target_link_options(wsgihost_core PRIVATE LINKER:--enable-new-dtags)
+target_link_options(wsgihost_shared PRIVATE LINKER:--enable-new-dtags)
 
 add_executable(wsgihost cmd/launcher.c pyglue/pyhome.c)
 target_include_directories(wsgihost PRIVATE ${CMAKE_SOURCE_DIR})
@@ -35,5 +35,5 @@ target_compile_definitions(wsgihost PRIVATE WSGIHOST_PY_MAJOR=${Python3_VERSION_
 target_link_libraries(wsgihost PRIVATE ${CMAKE_DL_LIBS})
 # In the build tree too: build/wsgihost finds build/../lib/wsgihost/ only once installed.
 install(TARGETS wsgihost RUNTIME DESTINATION "${WH_BIN_DESTINATION}")
-install(TARGETS wsgihost_core LIBRARY DESTINATION "${WH_CORE_DESTINATION}")
+install(TARGETS wsgihost_shared LIBRARY DESTINATION "${WH_CORE_DESTINATION}")
 install(FILES "${WH_LIBUV_SO}" DESTINATION "${WH_CORE_DESTINATION}" RENAME libuv.so.1)

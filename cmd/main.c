@@ -29,10 +29,9 @@
 #include "server/container/probes.h"
 #include "server/proc/reload.h"
 #include "server/container/startup.h"
-#include "server/container/healthcheck.h"
 #include "server/http/worker.h"
 #include "cmd/manage.h"
-#include "server/static/compress.h"
+#include "cmd/subcommands.h"
 #include "cmd/static_setup.h"
 
 enum { EXIT_USAGE = 2 };
@@ -178,16 +177,17 @@ static int worker_main(void *ctx, int slot_index)
         wh_jobq_free(jobq);
         return WH_EXIT_BOOT_ERROR;
     }
-    worker.ops = &app->ops;
     wh_ops_worker_start(&app->ops, slot);
-    bool probes_failed = false;
-    wh_probes_t *probes = wh_probes_install(&worker, environ, &probes_failed);
-    if (probes_failed)
+    worker.observer = wh_ops_observer(&app->ops);
+    char err[ERROR_TEXT_MAX];
+    wh_probes_t *probes = NULL;
+    wh_static_t *statics = NULL;
+    if (wh_probes_install(&worker, environ, &probes, err, sizeof(err)) != 0 ||
+        wh_static_setup(&worker, cfg, slot_index == 0, &statics, err, sizeof(err)) != 0) {
+        wh_log(WH_LOG_CRITICAL, "%s", err);
+        wh_probes_free(probes);
         return WH_EXIT_BOOT_ERROR;
-    bool static_failed = false;
-    wh_static_t *statics = wh_static_setup(&worker, cfg, slot_index == 0, &static_failed);
-    if (static_failed)
-        return WH_EXIT_BOOT_ERROR;
+    }
     wh_reload_t *reloader = cfg->reload ? start_reload(&worker, cfg) : NULL;
     if (wh_py_start(jobq) != 0) {
         wh_log(WH_LOG_CRITICAL, "cannot start the Python threads");
@@ -429,6 +429,9 @@ int main(int argc, char **argv)
     /* A write past RLIMIT_FSIZE (ulimit -f) reports EFBIG, so a spooled body gets a 503,
      * instead of killing the worker and its requests in flight (CPython ignores it too). */
     signal(SIGXFSZ, SIG_IGN);
+    /* ops checks its own settings (proxy lists, the access log format) when they are loaded. */
+    if (wh_config_add_check(wh_ops_check_config) != 0)
+        return EXIT_USAGE;
     for (const subcommand_t *sub = subcommands; argc > 1 && sub->name; sub++) {
         if (strcmp(argv[1], sub->name) == 0)
             return sub->main(argc - 1, argv + 1);

@@ -1,6 +1,7 @@
 #include "cmd/static_setup.h"
 
 #include "pyglue/pyglue.h"
+#include "server/core/errmsg.h"
 #include "server/core/log.h"
 #include "server/static/open.h"
 
@@ -26,11 +27,12 @@ static void mount_django(wh_static_t *s, const wh_config_t *cfg, bool announce)
     wh_django_paths_free(&dj);
 }
 
-wh_static_t *wh_static_setup(wh_worker_t *w, const wh_config_t *cfg, bool announce, bool *failed)
+int wh_static_setup(wh_worker_t *w, const wh_config_t *cfg, bool announce, wh_static_t **out,
+                    char *err, size_t err_size)
 {
-    *failed = false;
+    *out = NULL;
     if (cfg->no_static)
-        return NULL;
+        return 0;
     wh_static_options_t opts = {
         .fallthrough = cfg->static_fallthrough,
         .index = cfg->static_index,
@@ -38,32 +40,25 @@ wh_static_t *wh_static_setup(wh_worker_t *w, const wh_config_t *cfg, bool announ
         .max_age = cfg->static_max_age,
     };
     wh_static_t *s = wh_static_new(&opts);
-    if (s == NULL) {
-        wh_log(WH_LOG_CRITICAL, "cannot set up static files (out of memory)");
-        *failed = true;
-        return NULL;
-    }
-    char err[ERROR_TEXT_MAX];
+    if (s == NULL)
+        return wh_errorf(err, err_size, "cannot set up static files (out of memory)");
     for (size_t i = 0; i < cfg->static_count; i++) {
-        if (wh_static_mount_spec(s, cfg->statics[i], err, sizeof(err)) != 0) {
-            wh_log(WH_LOG_CRITICAL, "%s", err);
+        if (wh_static_mount_spec(s, cfg->statics[i], err, err_size) != 0) {
             wh_static_free(s);
-            *failed = true;
-            return NULL;
+            return -1;
         }
     }
     mount_django(s, cfg, announce);
     if (wh_static_mount_count(s) == 0) {
         wh_static_free(s);
-        return NULL;
+        return 0;
     }
     if (announce)
         wh_static_log_mounts(s);
     if (wh_worker_add_local_handler(w, wh_static_handle, s) != 0) {
-        wh_log(WH_LOG_CRITICAL, "cannot add the static file handler (too many handlers)");
         wh_static_free(s);
-        *failed = true;
-        return NULL;
+        return wh_errorf(err, err_size, "cannot add the static file handler (too many handlers)");
     }
-    return s;
+    *out = s;
+    return 0;
 }

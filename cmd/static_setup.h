@@ -10,8 +10,9 @@
 #include "server/http/worker.h"
 
 /* In the worker, after the app is loaded and before wh_py_start (it reads Django's settings
- * with the GIL). Returns the handler to free after the loop ends, NULL when nothing is served
- * (or on failure: then *failed is set and the reason logged). `announce` logs what is served. */
-wh_static_t *wh_static_setup(wh_worker_t *w, const wh_config_t *cfg, bool announce, bool *failed);
+ * with the GIL). 0 with the handler to free after the loop ends in *out (NULL when nothing is
+ * served), or -1 with a one-line reason in err. `announce` logs what is served. */
+int wh_static_setup(wh_worker_t *w, const wh_config_t *cfg, bool announce, wh_static_t **out,
+                    char *err, size_t err_size);
 
 #endif

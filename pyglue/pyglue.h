@@ -1,5 +1,5 @@
 /* pyglue: the application runner built on embedded CPython. The only module that includes
- * Python.h; cmd/main.c wires it to the worker through the job queue of server/exchange.h.
+ * Python.h; cmd/main.c wires it to the worker through the job queue of server/http/exchange.h.
  *
  * Lifecycle, all from the process's main thread:
  *   wh_py_init      start the interpreter (PyConfig, like `python` would: PYTHONPATH, site,

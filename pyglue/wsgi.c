@@ -200,60 +200,33 @@ static void quote(char *out, size_t cap, const char *p, size_t n)
     out[o] = '\0';
 }
 
-static bool is_tchar(unsigned char c)
-{
-    return c > 0x20 && c < 0x7f && strchr("\"(),/:;<=>?@[\\]{}", c) == NULL;
-}
-
-static bool valid_name(const char *p, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        if (!is_tchar((unsigned char)p[i]))
-            return false;
-    }
-    return n > 0;
-}
-
-/* Field values: visible characters, SP, HTAB and obs-text; no CR, LF, NUL or other controls. */
-static bool valid_value(const char *p, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)p[i];
-        if ((c < 0x20 && c != '\t') || c == 0x7f)
-            return false;
-    }
-    return true;
-}
-
-static bool valid_status(const char *p, size_t n)
-{
-    return n >= 3 && p[0] >= '1' && p[0] <= '9' && p[1] >= '0' && p[1] <= '9' && p[2] >= '0' &&
-           p[2] <= '9' && (n == 3 || p[3] == ' ') && valid_value(p, n);
-}
-
-/* Raises ValueError naming the status or header wh_exchange_start refused. */
-static void raise_invalid_head(const start_response_t *sr)
+/* Checks the stored head as wh_exchange_start will, so start_response can raise at once (PEP
+ * 3333: the app may catch it and start again). 0, or -1 with ValueError set. */
+static int check_head(const start_response_t *sr)
 {
     char q[QUOTE_MAX * ESCAPED_BYTE_LEN + 1];
-    if (!valid_status(span_ptr(sr, 0), sr->spans[0].len)) {
+    if (wh_status_parse(span_ptr(sr, 0), sr->spans[0].len) < WH_APP_STATUS_MIN) {
         quote(q, sizeof(q), span_ptr(sr, 0), sr->spans[0].len);
-        PyErr_Format(PyExc_ValueError, "invalid response status '%s'", q);
-        return;
+        PyErr_Format(PyExc_ValueError,
+                     "invalid response status '%s': use a code from 200 to 999 and a reason, "
+                     "as '200 OK'",
+                     q);
+        return -1;
     }
     for (size_t i = 1; i + 1 < sr->span_count; i += 2) {
-        const char *what = NULL;
-        if (!valid_name(span_ptr(sr, i), sr->spans[i].len))
-            what = "name";
-        else if (!valid_value(span_ptr(sr, i + 1), sr->spans[i + 1].len))
-            what = "value";
-        if (what != NULL) {
-            quote(q, sizeof(q), span_ptr(sr, i), sr->spans[i].len);
-            PyErr_Format(PyExc_ValueError, "invalid response header '%s' (bad %s)", q, what);
-            return;
+        wh_header_t h = {{span_ptr(sr, i), sr->spans[i].len},
+                         {span_ptr(sr, i + 1), sr->spans[i + 1].len}};
+        if (!wh_header_valid(&h)) {
+            wh_header_t name_only = {h.name, {"", 0}};
+            quote(q, sizeof(q), h.name.ptr, h.name.len);
+            PyErr_Format(PyExc_ValueError, "invalid response header '%s': %s", q,
+                         wh_header_valid(&name_only)
+                             ? "its value has CR, LF, NUL or another control character"
+                             : "its name is not a token (letters, digits, !#$%&'*+-.^_`|~)");
+            return -1;
         }
     }
-    quote(q, sizeof(q), span_ptr(sr, 0), sr->spans[0].len);
-    PyErr_Format(PyExc_ValueError, "the server refused the response head (status '%s')", q);
+    return 0;
 }
 
 /* ---- producing output ----------------------------------------------------------------- */
@@ -308,8 +281,9 @@ static int send_head(start_response_t *sr, int64_t body_len_hint)
     }
     int rc = wh_exchange_start(sr->ex, span_ptr(sr, 0), sr->spans[0].len, sr->headers, count,
                                body_len_hint);
-    if (rc == WH_EINVAL) {
-        raise_invalid_head(sr);
+    if (rc == WH_EINVAL) { /* checked by start_response: not expected */
+        if (check_head(sr) == 0)
+            PyErr_SetString(PyExc_ValueError, "the server refused the response head");
         return OUT_PYERR;
     }
     if (rc == WH_OK || rc == WH_FULL)
@@ -379,7 +353,7 @@ static PyObject *start_response_call(PyObject *op, PyObject *args, PyObject *kwa
         return NULL;
     }
     sr->started = false;
-    if (store_headers(sr, status, headers) < 0)
+    if (store_headers(sr, status, headers) < 0 || check_head(sr) < 0)
         return NULL;
     sr->started = true;
     return Py_NewRef((PyObject *)sr->writer);

@@ -1,11 +1,15 @@
-/* `wsgihost healthcheck [--url URL] [--timeout SECONDS]`: a tiny HTTP/1.1 client for Docker's
- * HEALTHCHECK in images without curl or a shell. GETs the URL (default
- * http://127.0.0.1:${PORT:-8000}${WSGIHOST_HEALTH_PATH:-/}), prints one line, and exits 0 when
- * the status is 2xx, 1 otherwise (2 for bad usage). */
+/* A tiny HTTP/1.1 client for Docker's HEALTHCHECK in images without curl or a shell (the
+ * `wsgihost healthcheck` subcommand, cmd/healthcheck.c): one GET, the status line back. */
 #ifndef WSGIHOST_HEALTHCHECK_H
 #define WSGIHOST_HEALTHCHECK_H
 
-/* The subcommand: argv[0] is "healthcheck". Returns the exit status. */
-int wh_healthcheck_main(int argc, char **argv);
+#include <stddef.h>
+
+#include "server/container/httpurl.h"
+
+/* GETs the URL within timeout_s seconds: the status code, with the status line in `line`, or
+ * -1 with a reason in err (no connection, no answer in time, not HTTP). */
+int wh_healthcheck_fetch(const wh_url_t *url, double timeout_s, char *line, size_t cap, char *err,
+                         size_t err_size);
 
 #endif

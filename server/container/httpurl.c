@@ -1,4 +1,5 @@
 #include "server/container/httpurl.h"
+#include "server/core/util.h"
 
 #include <ctype.h>
 #include <stdarg.h>
@@ -112,20 +113,10 @@ int wh_url_parse(const char *text, wh_url_t *url, char *err, size_t err_size)
     return 0;
 }
 
-static const char *env_get(char *const *envp, const char *name)
-{
-    size_t len = strlen(name);
-    for (char *const *e = envp; e != NULL && *e != NULL; e++) {
-        if (strncmp(*e, name, len) == 0 && (*e)[len] == '=')
-            return *e + len + 1;
-    }
-    return NULL;
-}
-
 int wh_url_default(char *const *envp, char *out, size_t cap)
 {
-    const char *port = env_get(envp, "PORT");
-    const char *path = env_get(envp, "WSGIHOST_HEALTH_PATH");
+    const char *port = wh_env_get(envp, "PORT");
+    const char *path = wh_env_get(envp, "WSGIHOST_HEALTH_PATH");
     if (port == NULL || port[0] == '\0')
         port = DEFAULT_PORT_ENV;
     if (path == NULL || path[0] == '\0')

@@ -1,4 +1,5 @@
 #include "server/container/pgconf.h"
+#include "server/core/util.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -13,17 +14,6 @@ static const char *const PG_VARIABLES[] = {"PGHOST", "PGHOSTADDR", "PGDATABASE",
 
 enum { COUNT_SCHEMES = sizeof(PG_SCHEMES) / sizeof(PG_SCHEMES[0]) };
 enum { COUNT_VARIABLES = sizeof(PG_VARIABLES) / sizeof(PG_VARIABLES[0]) };
-
-/* The value of NAME in envp, or NULL. */
-static const char *env_get(char *const *envp, const char *name)
-{
-    size_t len = strlen(name);
-    for (char *const *e = envp; e != NULL && *e != NULL; e++) {
-        if (strncmp(*e, name, len) == 0 && (*e)[len] == '=')
-            return *e + len + 1;
-    }
-    return NULL;
-}
 
 static size_t pg_scheme_len(const char *url)
 {
@@ -40,7 +30,7 @@ wh_db_kind_t wh_pgconf_from_env(char *const *envp, char *conninfo, size_t cap)
     if (cap == 0)
         return WH_DB_INVALID;
     conninfo[0] = '\0';
-    const char *url = env_get(envp, "DATABASE_URL");
+    const char *url = wh_env_get(envp, "DATABASE_URL");
     if (url != NULL && url[0] != '\0') {
         size_t scheme = pg_scheme_len(url);
         if (scheme == 0)
@@ -53,7 +43,7 @@ wh_db_kind_t wh_pgconf_from_env(char *const *envp, char *conninfo, size_t cap)
         return WH_DB_POSTGRES;
     }
     for (size_t i = 0; i < COUNT_VARIABLES; i++) {
-        const char *v = env_get(envp, PG_VARIABLES[i]);
+        const char *v = wh_env_get(envp, PG_VARIABLES[i]);
         if (v != NULL && v[0] != '\0')
             return WH_DB_POSTGRES;
     }

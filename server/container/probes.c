@@ -5,8 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "server/core/util.h"
 #include "server/http/conn.h"
 #include "server/http/exchange_loop.h"
+#include "server/core/errmsg.h"
 #include "server/core/log.h"
 #include "server/container/pgcheck.h"
 #include "server/container/pgconf.h"
@@ -38,12 +40,6 @@ struct wh_probes {
     wh_exchange_t *waiters[MAX_WAITERS];
     size_t waiter_count;
 };
-
-static bool path_is(const wh_request_t *req, const char *path)
-{
-    return path != NULL && req->path.len == strlen(path) &&
-           memcmp(req->path.ptr, path, req->path.len) == 0;
-}
 
 /* Queues a whole JSON answer on a local exchange. */
 static void respond(wh_exchange_t *ex, int code, const char *body)
@@ -181,12 +177,12 @@ static void handle_readiness(wh_probes_t *p, wh_exchange_t *ex)
 static bool handle(void *ctx, wh_exchange_t *ex)
 {
     wh_probes_t *p = ctx;
-    if (path_is(&ex->req, p->health_path)) {
+    if (wh_str_is(ex->req.path, p->health_path)) {
         ex->local = true;
         answer_liveness(p, ex);
         return true;
     }
-    if (path_is(&ex->req, p->ready_path)) {
+    if (wh_str_is(ex->req.path, p->ready_path)) {
         ex->local = true;
         handle_readiness(p, ex);
         return true;
@@ -194,19 +190,17 @@ static bool handle(void *ctx, wh_exchange_t *ex)
     return false;
 }
 
-wh_probes_t *wh_probes_install(wh_worker_t *w, char *const *envp, bool *failed)
+int wh_probes_install(wh_worker_t *w, char *const *envp, wh_probes_t **out, char *err,
+                      size_t err_size)
 {
     const wh_config_t *cfg = w->cfg;
-    *failed = false;
+    *out = NULL;
     if ((cfg->health_path == NULL || cfg->health_path[0] == '\0') &&
         (cfg->ready_path == NULL || cfg->ready_path[0] == '\0'))
-        return NULL;
+        return 0;
     wh_probes_t *p = calloc(1, sizeof(*p));
-    if (p == NULL) {
-        wh_log(WH_LOG_CRITICAL, "cannot set up the probes: out of memory");
-        *failed = true;
-        return NULL;
-    }
+    if (p == NULL)
+        return wh_errorf(err, err_size, "cannot set up the probes: out of memory");
     p->worker = w;
     p->health_path = cfg->health_path;
     p->ready_path = cfg->ready_path;
@@ -218,21 +212,18 @@ wh_probes_t *wh_probes_install(wh_worker_t *w, char *const *envp, bool *failed)
     char pq_err[PQ_ERROR_MAX];
     if (p->has_db && p->ready_path != NULL && wh_pq(pq_err, sizeof(pq_err)) == NULL) {
         /* Ready without the database check would be a lie: refuse to start instead. */
-        wh_log(WH_LOG_CRITICAL, "readiness: %s", pq_err);
         free(p);
-        *failed = true;
-        return NULL;
+        return wh_errorf(err, err_size, "readiness: %s", pq_err);
     }
     if (wh_worker_add_local_handler(w, handle, p) != 0) {
-        wh_log(WH_LOG_CRITICAL, "cannot register the probes: too many local handlers");
         free(p);
-        *failed = true;
-        return NULL;
+        return wh_errorf(err, err_size, "cannot register the probes: too many local handlers");
     }
     /* Warm the cache so the first probe after start-up need not wait. */
     if (p->has_db && p->ready_path != NULL && start_ping(p) != 0)
         wh_log(WH_LOG_WARNING, "readiness: the first database check could not start");
-    return p;
+    *out = p;
+    return 0;
 }
 
 void wh_probes_free(wh_probes_t *p)

@@ -18,10 +18,11 @@ enum { WH_PROBES_CACHE_MS = 1000 };
 
 typedef struct wh_probes wh_probes_t;
 
-/* Reads the database configuration from envp (server/container/pgconf.h) and registers the handler on
- * the worker when cfg has a probe path. NULL (nothing to free) when no probe is configured or
- * on failure; *failed tells which (logged). */
-wh_probes_t *wh_probes_install(wh_worker_t *w, char *const *envp, bool *failed);
+/* Reads the database configuration from envp (server/container/pgconf.h) and registers the
+ * handler on the worker when cfg has a probe path. 0 with the probes in *out (NULL, nothing to
+ * free, when no probe is configured), or -1 with a one-line reason in err. */
+int wh_probes_install(wh_worker_t *w, char *const *envp, wh_probes_t **out, char *err,
+                      size_t err_size);
 
 /* After wh_worker_run returned (nothing is in flight then). NULL is fine. */
 void wh_probes_free(wh_probes_t *p);

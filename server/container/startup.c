@@ -15,6 +15,7 @@
 #include "server/container/pgconf.h"
 #include "server/container/pglock.h"
 #include "server/container/pq.h"
+#include "server/core/util.h"
 
 /* Seconds between two pings while waiting, and the most one attempt may take. */
 enum { WAIT_INTERVAL_MS = 1000, ATTEMPT_TIMEOUT_S = 5, MS_PER_S = 1000 };
@@ -56,13 +57,6 @@ static void restore_signals(const saved_signals_t *saved)
         wh_log(WH_LOG_WARNING, "cannot restore signal handlers: %s", strerror(errno));
 }
 
-static uint64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * MS_PER_S + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
 static void sleep_ms(uint64_t ms)
 {
     struct timespec ts = {(time_t)(ms / MS_PER_S), (long)(ms % MS_PER_S) * 1000000L};
@@ -74,15 +68,15 @@ static int wait_for_db(const char *conninfo, double seconds)
 {
     char where[DESCRIBE_MAX];
     wh_pg_describe(conninfo, where, sizeof(where));
-    uint64_t start = now_ms();
+    uint64_t start = wh_monotonic_ms();
     uint64_t deadline = start + (uint64_t)(seconds * MS_PER_S);
     for (unsigned attempt = 1;; attempt++) {
-        uint64_t left_ms = deadline > now_ms() ? deadline - now_ms() : 0;
+        uint64_t left_ms = deadline > wh_monotonic_ms() ? deadline - wh_monotonic_ms() : 0;
         int timeout_s = (int)(left_ms / MS_PER_S);
         if (timeout_s > ATTEMPT_TIMEOUT_S)
             timeout_s = ATTEMPT_TIMEOUT_S;
         wh_pg_status_t st = wh_pg_ping(conninfo, timeout_s);
-        double waited = (double)(now_ms() - start) / MS_PER_S;
+        double waited = (double)(wh_monotonic_ms() - start) / MS_PER_S;
         if (st == WH_PG_UP) {
             wh_log(WH_LOG_INFO, "Database at %s is accepting connections (waited %.1f s)", where,
                    waited);
@@ -99,7 +93,7 @@ static int wait_for_db(const char *conninfo, double seconds)
             wh_log(WH_LOG_CRITICAL, "--wait-for-db: interrupted by a signal");
             return -1;
         }
-        if (now_ms() >= deadline) {
+        if (wh_monotonic_ms() >= deadline) {
             wh_log(WH_LOG_CRITICAL,
                    "--wait-for-db: the database at %s did not accept connections within %g s "
                    "(last attempt: %s); is it running and reachable, and is DATABASE_URL right?",
@@ -108,9 +102,10 @@ static int wait_for_db(const char *conninfo, double seconds)
         }
         wh_log(WH_LOG_INFO, "Waiting for the database at %s: %s (attempt %u, %.0f of %g s)", where,
                wh_pg_status_text(st), attempt, waited, seconds);
-        uint64_t pause =
-            deadline - now_ms() < WAIT_INTERVAL_MS ? deadline - now_ms() : WAIT_INTERVAL_MS;
-        sleep_ms(deadline > now_ms() ? pause : 0);
+        uint64_t pause = deadline - wh_monotonic_ms() < WAIT_INTERVAL_MS
+                             ? deadline - wh_monotonic_ms()
+                             : WAIT_INTERVAL_MS;
+        sleep_ms(deadline > wh_monotonic_ms() ? pause : 0);
     }
 }
 

@@ -7,9 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "server/ops/accesslog.h"
 #include "server/core/errmsg.h"
-#include "server/ops/forwarded.h"
 #include "server/core/log.h"
 
 /* Why some defaults are what they are:
@@ -667,30 +665,29 @@ static int parse_flag(const char *value, bool *out)
 
 enum { CMD_ARGS_MAX_WORDS = 128 };
 
-/* Checks the operations settings, so a mistake stops wsgihost before it starts. */
+/* Checks modules registered for the settings they own (wh_config_add_check). */
+static wh_config_check_fn checks[WH_CONFIG_CHECKS_MAX];
+static size_t check_count;
+
+int wh_config_add_check(wh_config_check_fn fn)
+{
+    for (size_t i = 0; i < check_count; i++) {
+        if (checks[i] == fn)
+            return 0;
+    }
+    if (check_count == WH_CONFIG_CHECKS_MAX)
+        return -1;
+    checks[check_count++] = fn;
+    return 0;
+}
+
+/* Checks the settings other modules own, so a mistake stops wsgihost before it starts. */
 static int validate_ops(const wh_config_t *cfg, char *err, size_t err_size)
 {
-    char why[256];
-    wh_cidr_list_t list;
-    const struct {
-        const char *name;
-        const char *value;
-    } lists[] = {{"forwarded-allow-ips", cfg->forwarded_allow_ips},
-                 {"real-ip-from", cfg->real_ip_from},
-                 {"proxy-allow-from", cfg->proxy_allow_from}};
-    for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++) {
-        if (lists[i].value && wh_cidr_list_parse(&list, lists[i].value, why, sizeof(why)) != 0)
-            return wh_errorf(err, err_size, "invalid --%s: %s", lists[i].name, why);
+    for (size_t i = 0; i < check_count; i++) {
+        if (checks[i](cfg, err, err_size) != 0)
+            return -1;
     }
-    wh_realip_header_t which;
-    if (wh_realip_header_parse(cfg->real_ip_header, &which) != 0)
-        return wh_errorf(err, err_size,
-                         "invalid --real-ip-header '%s': use X-Forwarded-For or Forwarded",
-                         cfg->real_ip_header);
-    wh_accesslog_t *compiled = wh_accesslog_new(cfg->access_logformat, false, why, sizeof(why));
-    if (compiled == NULL)
-        return wh_errorf(err, err_size, "invalid --access-logformat: %s", why);
-    wh_accesslog_free(compiled);
     if (cfg->log_format && strcmp(cfg->log_format, "text") != 0 &&
         strcmp(cfg->log_format, "json") != 0)
         return wh_errorf(err, err_size, "invalid --log-format '%s': use text or json",
@@ -746,10 +743,6 @@ static int validate(wh_config_t *cfg, char *err, size_t err_size)
                "that handles every connection plus --threads Python threads per worker for "
                "the app (use --threads for concurrent blocking I/O)",
                cfg->worker_class, "");
-    wh_scheme_headers_t headers;
-    char why[256];
-    if (wh_scheme_headers_parse(&headers, cfg->secure_scheme_headers, why, sizeof(why)) != 0)
-        return wh_errorf(err, err_size, "invalid --secure-scheme-headers: %s", why);
     return validate_ops(cfg, err, err_size);
 }
 

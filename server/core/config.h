@@ -111,6 +111,13 @@ int wh_config_load(wh_config_t *cfg, int argc, char **argv, char **envp, char *e
 int wh_config_apply(wh_config_t *cfg, const char *name, const char *value, const char *source,
                     char *err, size_t err_size);
 
+/* A module's check of the settings it owns (ops: proxy lists, the access log format), run at
+ * the end of every wh_config_load: 0, or -1 with a one-line reason in err. */
+typedef int (*wh_config_check_fn)(const wh_config_t *cfg, char *err, size_t err_size);
+enum { WH_CONFIG_CHECKS_MAX = 8 };
+/* Registers a check (once; before wh_config_load). 0, or -1 when there are too many. */
+int wh_config_add_check(wh_config_check_fn fn);
+
 /* Frees strings the config made. */
 void wh_config_free(wh_config_t *cfg);
 

@@ -11,8 +11,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "server/ops/accesslog.h"
 #include "server/core/buf.h"
+#include "server/core/util.h"
 
 /* One error-log line is formatted on the stack and written whole; longer ones are cut. */
 enum { LOG_LINE_MAX = 4096 };
@@ -41,8 +41,6 @@ bool wh_log_json(void)
     return logs.json;
 }
 
-static void write_all(int fd, const char *data, size_t len);
-
 /* One JSON object per line: {"time", "level", "pid", "message"} (message without its final
  * newline). Written with one write(2) like the text lines. */
 static void write_json(const char *level, const char *msg, size_t len)
@@ -59,7 +57,7 @@ static void write_json(const char *level, const char *msg, size_t len)
         wh_buf_printf(&out, "\",\"level\":\"%s\",\"pid\":%ld,\"message\":\"", level,
                       (long)getpid()) == 0 &&
         wh_json_escape(&out, msg, len) == 0 && wh_buf_append_str(&out, "\"}\n") == 0)
-        write_all(logs.error_fd, out.data, out.len);
+        (void)wh_write_all(logs.error_fd, out.data, out.len); /* nowhere to report a failing log */
     wh_buf_free(&out);
 }
 
@@ -153,20 +151,6 @@ bool wh_log_enabled(wh_log_level_t level)
     return level >= logs.level;
 }
 
-static void write_all(int fd, const char *data, size_t len)
-{
-    while (len > 0) {
-        ssize_t n = write(fd, data, len);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            return; /* nowhere left to report a failing log */
-        }
-        data += n;
-        len -= (size_t)n;
-    }
-}
-
 void wh_log(wh_log_level_t level, const char *fmt, ...)
 {
     if (!wh_log_enabled(level))
@@ -200,7 +184,7 @@ void wh_log(wh_log_level_t level, const char *fmt, ...)
     if (len > sizeof(line) - 2)
         len = sizeof(line) - 2;
     line[len++] = '\n';
-    write_all(logs.error_fd, line, len);
+    (void)wh_write_all(logs.error_fd, line, len); /* nowhere to report a failing log */
 }
 
 void wh_log_write_raw(const char *data, size_t len)
@@ -210,7 +194,7 @@ void wh_log_write_raw(const char *data, size_t len)
             write_json("ERROR", data, len); /* wsgi.errors and tracebacks */
         return;
     }
-    write_all(logs.error_fd, data, len);
+    (void)wh_write_all(logs.error_fd, data, len); /* nowhere to report a failing log */
 }
 
 wh_buf_t *wh_log_access_buffer(void)
@@ -232,6 +216,7 @@ size_t wh_log_access_pending(void)
 void wh_log_access_flush(void)
 {
     if (logs.access_fd >= 0 && logs.access_buf.len > 0)
-        write_all(logs.access_fd, logs.access_buf.data, logs.access_buf.len);
+        (void)wh_write_all(logs.access_fd, logs.access_buf.data,
+                           logs.access_buf.len); /* nowhere to report a failing log */
     wh_buf_reset(&logs.access_buf);
 }

@@ -35,6 +35,18 @@ typedef struct {
     _Atomic uint32_t queue_depth; /* requests waiting for a Python thread (each heartbeat) */
 } wh_slot_stats_t;
 
+/* Adds to a counter that only this thread writes (no locked instruction needed). */
+static inline void wh_stat_add(_Atomic uint64_t *c, uint64_t n)
+{
+    atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + n,
+                          memory_order_relaxed);
+}
+
+static inline void wh_stat_set32(_Atomic uint32_t *c, uint32_t v)
+{
+    atomic_store_explicit(c, v, memory_order_relaxed);
+}
+
 typedef enum { WH_SLOT_FREE, WH_SLOT_BOOTING, WH_SLOT_READY, WH_SLOT_STOPPING } wh_slot_state_t;
 
 typedef struct {
@@ -67,8 +79,5 @@ typedef struct {
 /* Maps a zeroed scoreboard shared with future children. NULL on failure. */
 wh_scoreboard_t *wh_scoreboard_new(void);
 void wh_scoreboard_free(wh_scoreboard_t *sb);
-
-/* Monotonic milliseconds (CLOCK_MONOTONIC is the same clock in every process). */
-uint64_t wh_monotonic_ms(void);
 
 #endif

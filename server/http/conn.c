@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "server/core/log.h"
-#include "server/ops/ops.h"
+#include "server/http/observer.h"
 #include "server/http/response.h"
 
 /* Bytes a connection buffers ahead while its current request is being answered (pipelining);
@@ -154,6 +154,13 @@ static void on_timer(uv_timer_t *timer)
 
 /* ---- output ------------------------------------------------------------------------------ */
 
+static void bytes_written(wh_conn_t *c, uint64_t n)
+{
+    const wh_observer_t *obs = c->worker->observer;
+    if (obs)
+        obs->bytes_written(obs->self, c, n);
+}
+
 static void append_output(wh_conn_t *c, wh_outseg_t *list)
 {
     if (list == NULL)
@@ -211,7 +218,7 @@ static ssize_t write_memory(wh_conn_t *c)
     ssize_t written = sendmsg(c->fd, &msg, (s && s->fd >= 0 ? MSG_MORE : 0) | MSG_NOSIGNAL);
     if (written <= 0)
         return written;
-    wh_ops_bytes_written(c, (uint64_t)written);
+    bytes_written(c, (uint64_t)written);
     size_t left = (size_t)written;
     while (left > 0 && c->out && c->out->fd < 0) {
         wh_outseg_t *s = c->out;
@@ -239,7 +246,7 @@ static ssize_t write_file(wh_conn_t *c)
         return -1;
     }
     if (n > 0) {
-        wh_ops_bytes_written(c, (uint64_t)n);
+        bytes_written(c, (uint64_t)n);
         s->offset += (uint64_t)n;
         s->len -= (uint64_t)n;
         if (s->len == 0)
@@ -296,7 +303,9 @@ static void conn_close(wh_conn_t *c)
         return;
     c->closed = true;
     if (c->ex) {
-        wh_ops_request_aborted(c);
+        const wh_observer_t *obs = c->worker->observer;
+        if (obs)
+            obs->request_done(obs->self, c, WH_REQUEST_ABORTED);
         wh_exchange_detach(c->ex);
         wh_exchange_unref(c->ex);
         c->ex = NULL;
@@ -336,7 +345,9 @@ static void send_error(wh_conn_t *c, int status, const char *detail)
 {
     wh_log(WH_LOG_DEBUG, "%s: %d %s: %s", c->remote_addr, status, wh_status_reason(status),
            detail ? detail : "");
-    wh_ops_error_response(c, status);
+    const wh_observer_t *obs = c->worker->observer;
+    if (obs)
+        obs->server_answer(obs->self, c, status);
     c->state = WH_CONN_ERROR;
     /* The request in progress is dropped now, not when the lingering close ends: its body may
      * be a spool file filling the disk (a 503 for a full disk would otherwise last longer). */
@@ -356,8 +367,9 @@ static void send_error(wh_conn_t *c, int status, const char *detail)
 
 static void response_done(wh_conn_t *c)
 {
-    if (c->worker->ops) /* access log line, metrics (server/ops/ops.c) */
-        wh_ops_response_done(c);
+    const wh_observer_t *obs = c->worker->observer;
+    if (obs) /* the access log line, metrics */
+        obs->request_done(obs->self, c, WH_REQUEST_ANSWERED);
     bool keep = !(c->ex_state & WH_EX_CLOSE) && c->ex->keep_alive_wanted && !c->worker->stopping;
     wh_exchange_unref(c->ex);
     c->ex = NULL;
@@ -417,16 +429,19 @@ static void submit(wh_conn_t *c)
         send_error(c, 503, "out of memory");
         return;
     }
-    /* One clock read serves the worker timeout and the request's duration (server/ops/ops.c). */
+    /* One clock read serves the worker timeout and the observer's request duration. */
     c->start_ns = uv_hrtime();
-    int refused = w->ops ? wh_ops_request(c, ex) : 0; /* proxies, request ID (server/ops/ops.c) */
+    const wh_observer_t *obs = w->observer;
+    const char *why = NULL;
+    int refused = obs ? obs->request_start(obs->self, c, ex, &why) : 0; /* proxies, request ID */
     if (refused) {
         wh_exchange_unref(ex);
-        send_error(c, refused, "contradictory scheme headers");
+        send_error(c, refused, why);
         return;
     }
     if (l->is_unix)
         wh_request_server_from_host(&ex->req);
+    ex->observer = obs;
     ex->owner = c;
     ex->head_request = ex->req.method.len == 4 && memcmp(ex->req.method.ptr, "HEAD", 4) == 0;
     ex->keep_alive_wanted = keep_alive;
@@ -496,8 +511,9 @@ static void handle_eof(wh_conn_t *c)
 /* Parses what is pending (after a response, or after more bytes arrived while busy). */
 static void conn_process(wh_conn_t *c)
 {
-    if (c->proxy_wait) { /* --proxy-protocol: the header comes before any HTTP */
-        int got = wh_ops_proxy_header(c);
+    if (c->preamble) { /* e.g. --proxy-protocol: the header comes before any HTTP */
+        const wh_observer_t *obs = c->worker->observer;
+        int got = obs ? obs->preamble(obs->self, c) : -1;
         if (got < 0 || (got == 0 && c->peer_eof)) {
             conn_close(c);
             return;
@@ -527,7 +543,7 @@ static void conn_process(wh_conn_t *c)
 static void on_readable(wh_conn_t *c)
 {
     wh_worker_t *w = c->worker;
-    bool direct = c->state == WH_CONN_READING && c->pending.len == 0 && !c->proxy_wait;
+    bool direct = c->state == WH_CONN_READING && c->pending.len == 0 && !c->preamble;
     char *dst = w->scratch;
     size_t cap = sizeof(w->scratch);
     if (c->state == WH_CONN_LINGER) {
@@ -613,7 +629,8 @@ static void format_peer(wh_conn_t *c, const struct sockaddr *peer)
 
 int wh_conn_start(wh_worker_t *w, const wh_listener_t *l, int fd, const struct sockaddr *peer)
 {
-    wh_conn_t *c = calloc(1, sizeof(*c));
+    const wh_observer_t *obs = w->observer;
+    wh_conn_t *c = calloc(1, sizeof(*c) + (obs ? obs->conn_state_size : 0));
     if (c == NULL) {
         close(fd);
         return -1;
@@ -637,7 +654,7 @@ int wh_conn_start(wh_worker_t *w, const wh_listener_t *l, int fd, const struct s
     w->conns = c;
     w->conn_count++;
     wh_worker_conns_changed(w);
-    if (w->ops && !wh_ops_conn_start(c, peer)) { /* a PROXY port, a peer not allowed */
+    if (obs && !obs->conn_open(obs->self, c, peer)) { /* a PROXY port, a peer not allowed */
         conn_close(c);
         return 0;
     }

@@ -4,9 +4,9 @@
 #ifndef WSGIHOST_CONN_H
 #define WSGIHOST_CONN_H
 
+#include <stddef.h>
 #include <sys/socket.h>
 
-#include "server/ops/forwarded.h"
 #include "server/http/worker.h"
 
 typedef enum {
@@ -60,14 +60,17 @@ typedef struct wh_conn {
     char remote_addr[WH_ADDR_TEXT_MAX];
     char remote_port[WH_PORT_TEXT_MAX];
 
-    /* Operations (server/ops/ops.h). */
-    wh_ipaddr_t peer_ip;    /* the client (after a PROXY header), for trust decisions */
-    bool forwarded_trusted; /* --forwarded-allow-ips: its scheme headers and request ID count */
-    bool realip_trusted;    /* --real-ip-from: its X-Forwarded-For / Forwarded counts */
-    bool proxy_wait;        /* --proxy-protocol: the PROXY header has not arrived yet */
-    uint64_t start_ns;      /* when the request in flight was complete (uv_hrtime, set by submit) */
-    uint8_t ops_handler;    /* server/ops/ops.c: the request's metrics handler + 1, 0 until known */
+    bool preamble;     /* bytes come before HTTP (the observer's, e.g. a PROXY header) */
+    uint64_t start_ns; /* when the request in flight was complete (uv_hrtime, set by submit) */
+
+    /* The observer's own bytes (server/http/observer.h: conn_state_size of them). */
+    max_align_t observer_state[];
 } wh_conn_t;
+
+static inline void *wh_conn_observer_state(wh_conn_t *c)
+{
+    return c->observer_state;
+}
 
 /* Takes over an accepted, non-blocking socket. Returns 0, or -1 (the socket is closed). */
 int wh_conn_start(wh_worker_t *w, const wh_listener_t *l, int fd, const struct sockaddr *peer);

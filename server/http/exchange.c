@@ -7,7 +7,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "server/ops/accesslog.h"
 #include "server/http/exchange_loop.h"
 #include "server/core/log.h"
 #include "server/http/response.h"
@@ -60,7 +59,8 @@ void wh_exchange_unref(wh_exchange_t *ex)
     free(ex->req_strings);
     free(ex->req_headers);
     free(ex->req_body);
-    free(ex->log_headers);
+    if (ex->observer_data)
+        ex->observer->exchange_free(ex->observer->self, ex->observer_data);
     pthread_cond_destroy(&ex->writable);
     pthread_mutex_destroy(&ex->mu);
     free(ex);
@@ -69,6 +69,16 @@ void wh_exchange_unref(wh_exchange_t *ex)
 const wh_request_t *wh_exchange_request(const wh_exchange_t *ex)
 {
     return &ex->req;
+}
+
+const char *wh_exchange_keep_text(wh_exchange_t *ex, const char *s, size_t len)
+{
+    if (len > sizeof(ex->text) - ex->text_len)
+        return NULL;
+    char *kept = ex->text + ex->text_len;
+    memcpy(kept, s, len);
+    ex->text_len += len;
+    return kept;
 }
 
 /* ---- notifier ---------------------------------------------------------------------------- */
@@ -248,48 +258,6 @@ static int plan_framing(wh_exchange_t *ex, int code, const wh_header_t *headers,
     return WH_OK;
 }
 
-/* --access-logformat {Name}o: copies the values of the named headers of the response as it
- * goes out (the last of repeated ones, as gunicorn's dict of them), each cut to
- * WH_ACCESSLOG_VALUE_MAX bytes so a request keeps a bounded amount. Out of memory only makes the
- * line show "-": logging never fails a response. */
-static void keep_log_headers(wh_exchange_t *ex, const wh_header_t *headers, size_t count)
-{
-    const char *names[WH_ACCESSLOG_RESPONSE_HEADERS_MAX];
-    const wh_str_t *values[WH_ACCESSLOG_RESPONSE_HEADERS_MAX];
-    size_t n = 0, bytes = 0;
-    for (size_t k = 0; ex->log_header_names[k] && k < WH_ACCESSLOG_RESPONSE_HEADERS_MAX; k++) {
-        const char *name = ex->log_header_names[k]; /* never hop-by-hop (server/ops/accesslog.c) */
-        const wh_str_t *last = NULL;
-        for (size_t i = 0; i < count; i++) {
-            if (wh_name_equals(headers[i].name, name))
-                last = &headers[i].value;
-        }
-        if (last == NULL)
-            continue;
-        names[n] = name;
-        values[n++] = last;
-        bytes += last->len < WH_ACCESSLOG_VALUE_MAX ? last->len : WH_ACCESSLOG_VALUE_MAX;
-    }
-    free(ex->log_headers);
-    ex->log_headers = NULL;
-    ex->log_header_count = 0;
-    if (n == 0)
-        return;
-    wh_header_t *kept = malloc(n * sizeof(*kept) + bytes);
-    if (kept == NULL)
-        return;
-    char *p = (char *)(kept + n);
-    for (size_t i = 0; i < n; i++) {
-        size_t len =
-            values[i]->len < WH_ACCESSLOG_VALUE_MAX ? values[i]->len : WH_ACCESSLOG_VALUE_MAX;
-        memcpy(p, values[i]->ptr, len);
-        kept[i] = (wh_header_t){{names[i], strlen(names[i])}, {p, len}};
-        p += len;
-    }
-    ex->log_headers = kept;
-    ex->log_header_count = n;
-}
-
 /* Response headers copied on the stack to add X-Request-ID (more go to the heap). */
 enum { ID_STACK_HEADERS = 32 };
 
@@ -308,8 +276,8 @@ int wh_exchange_start(wh_exchange_t *ex, const char *status, size_t status_len,
     if (ex->status_code != 0)
         return WH_ESTATE;
     int code = wh_status_parse(status, status_len);
-    if (code < 200)       /* 1xx interim answers are the server's business, not the app's */
-        return WH_EINVAL; /* the caller names it, as for headers */
+    if (code < WH_APP_STATUS_MIN) /* 1xx interim answers are the server's, not the app's */
+        return WH_EINVAL;         /* the caller names it, as for headers */
     wh_head_opts_t opts;
     bool app_length;
     int rc = plan_framing(ex, code, headers, header_count, body_len_hint, &opts, &app_length);
@@ -342,8 +310,8 @@ int wh_exchange_start(wh_exchange_t *ex, const char *status, size_t status_len,
     }
     wh_buf_t head = WH_BUF_INIT;
     rc = wh_response_head(&head, status, status_len, headers, header_count, &opts);
-    if (rc == 0 && ex->log_header_names)
-        keep_log_headers(ex, headers, header_count);
+    if (rc == 0 && ex->observer)
+        ex->observer->response_head(ex->observer->self, ex, code, headers, header_count);
     free(heap);
     if (rc != 0) {
         wh_buf_free(&head);
@@ -511,11 +479,12 @@ static void finish_output(wh_exchange_t *ex, enum wh_finish how)
         ex->status_code = 500;
         if (wh_response_simple(&tail, 500, NULL, NULL, !ex->keep_alive_wanted) != 0)
             cut_short = true;
-        if (ex->log_header_names) { /* what the 500 carries besides its framing */
+        if (ex->observer) { /* what the 500 carries besides its framing */
             static const wh_header_t answer[] = {
                 {{"Content-Type", 12},
                  {WH_SIMPLE_CONTENT_TYPE, sizeof(WH_SIMPLE_CONTENT_TYPE) - 1}}};
-            keep_log_headers(ex, answer, sizeof(answer) / sizeof(answer[0]));
+            ex->observer->response_head(ex->observer->self, ex, 500, answer,
+                                        sizeof(answer) / sizeof(answer[0]));
         }
     } else if (how == WH_FINISH_ERROR) {
         cut_short = true;

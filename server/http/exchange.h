@@ -18,9 +18,9 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include "server/http/jobq.h" /* where a runner takes exchanges from */
 #include "server/http/request.h"
 
-typedef struct wh_jobq wh_jobq_t;
 typedef struct wh_exchange wh_exchange_t;
 
 enum {
@@ -31,13 +31,6 @@ enum {
     WH_EINVAL = -2,  /* invalid status or header (nothing was queued): answer 500 instead */
     WH_ESTATE = -3,  /* called out of order (write before start, start twice) */
 };
-
-/* Takes the next exchange, blocking while the queue is empty. Returns NULL once the queue is
- * shut down and drained: the runner thread should then exit. */
-wh_exchange_t *wh_jobq_pop(wh_jobq_t *q);
-
-/* Takes the next exchange without blocking; NULL when none is waiting. */
-wh_exchange_t *wh_jobq_try_pop(wh_jobq_t *q);
 
 const wh_request_t *wh_exchange_request(const wh_exchange_t *ex);
 
@@ -61,6 +54,16 @@ int wh_exchange_sendfile(wh_exchange_t *ex, int fd, int64_t offset, int64_t coun
 /* Blocks until the queued output is below the low-water mark (WH_OK) or the client is gone
  * (WH_ECLIENT). */
 int wh_exchange_wait_writable(wh_exchange_t *ex);
+
+/* What wh_exchange_start accepts, for a runner to check an app's head when it is handed over.
+ * Parses a WSGI status ("200 OK": three digits, a space, a reason of visible text): the code,
+ * or -1 when it is not valid on the wire. An app's code must be at least WH_APP_STATUS_MIN
+ * (1xx interim answers are the server's business). */
+int wh_status_parse(const char *status, size_t len);
+enum { WH_APP_STATUS_MIN = 200 };
+/* True when the name is an RFC 9110 token and the value holds no CR, LF, NUL or other
+ * control bytes except HTAB. */
+bool wh_header_valid(const wh_header_t *h);
 
 enum wh_finish {
     WH_FINISH_OK,    /* the response is complete */

@@ -1,5 +1,6 @@
-/* The loop's side of an exchange (see server/http/exchange.h for the runner's side and the threading
- * rules). Only the worker and connection code include this.
+/* The loop's side of an exchange (see server/http/exchange.h for the runner's side and the
+ * threading rules): for the loop's own code (worker, conn, jobq), the handlers that answer on the
+ * loop (static files, probes) and the observer (server/http/observer.h).
  *
  * An exchange is reference-counted: the loop holds one reference from creation until its
  * connection is done with it, the runner one from submit until wh_exchange_finish, and the
@@ -14,6 +15,10 @@
 
 #include "server/core/buf.h"
 #include "server/http/exchange.h"
+#include "server/http/observer.h"
+
+/* Room in an exchange for strings an observer sets on its request (a request ID). */
+enum { WH_EXCHANGE_TEXT_MAX = 160 };
 
 /* Queued response output: memory bytes, or a file range sent with sendfile(2). */
 typedef struct wh_outseg {
@@ -56,10 +61,9 @@ struct wh_exchange {
     bool keep_alive_wanted; /* the request allows the connection to stay open */
     bool http10;
     bool local; /* answered by the loop itself (static file, probe): no runner, no wake-ups */
-    char request_id[129]; /* storage behind req.request_id (server/ops/ops.c) */
-    /* The response headers the access log shows ({Name}o), NULL-terminated; NULL (the usual
-     * case) when it shows none, and then nothing is kept. */
-    const char *const *log_header_names;
+    const wh_observer_t *observer;   /* NULL when none */
+    char text[WH_EXCHANGE_TEXT_MAX]; /* wh_exchange_keep_text's storage */
+    size_t text_len;
 
     /* Runner-only state. */
     bool chunked;
@@ -67,11 +71,9 @@ struct wh_exchange {
     int64_t declared_length; /* -1 when not known up front */
     uint64_t body_written;
     struct wh_exchange *next_job;
-    /* The values of log_header_names in the response as sent, kept by the producer when it
-     * starts the response (one allocation; names point at log_header_names). The loop reads
-     * them once the exchange is finished (taken under mu, so they are visible). */
-    wh_header_t *log_headers;
-    size_t log_header_count;
+    /* The observer's, set by its response_head (producer's thread); the loop reads it once
+     * the exchange is finished (taken under mu, so it is visible). Freed by exchange_free. */
+    void *observer_data;
 
     /* Shared, under mu. */
     pthread_mutex_t mu;
@@ -83,7 +85,7 @@ struct wh_exchange {
     bool client_gone;
     bool in_ready;
     struct wh_exchange *next_ready;
-    int status_code; /* for the access log; 0 until started */
+    int status_code; /* for the observer; 0 until started */
 
     atomic_int refs;
 };
@@ -93,12 +95,13 @@ struct wh_exchange {
 wh_exchange_t *wh_exchange_new(wh_notifier_t *notifier);
 void wh_exchange_unref(wh_exchange_t *ex);
 
+/* Loop, before the request is handed on: copies `len` bytes into the exchange's own room, so
+ * a string set on ex->req lives as long as the exchange. NULL when the room is full. */
+const char *wh_exchange_keep_text(wh_exchange_t *ex, const char *s, size_t len);
+
 /* Loop: ends an exchange the loop answered itself (ex->local) with the wh_exchange_start,
  * _write and _sendfile calls of exchange.h. The loop's reference stays. */
 void wh_exchange_finish_local(wh_exchange_t *ex, enum wh_finish how);
-
-/* Loop: hands the exchange to the runners (takes a reference for them). */
-void wh_jobq_push(wh_jobq_t *q, wh_exchange_t *ex);
 
 /* Loop: takes every queued output segment (a list the caller now owns) and the state flags. */
 wh_outseg_t *wh_exchange_take_output(wh_exchange_t *ex, unsigned *state);
@@ -114,13 +117,5 @@ int wh_notifier_init(wh_notifier_t *n, uv_loop_t *loop, uv_async_cb cb);
 wh_exchange_t *wh_notifier_take(wh_notifier_t *n);
 /* Closes the async handle; call from the loop thread when the worker stops. */
 void wh_notifier_close(wh_notifier_t *n);
-
-/* Job queues. */
-wh_jobq_t *wh_jobq_new(void);
-/* Wakes every waiting runner; pop returns NULL once the queue is empty. */
-void wh_jobq_shutdown(wh_jobq_t *q);
-void wh_jobq_free(wh_jobq_t *q);
-/* Exchanges waiting for a runner (for metrics and health). */
-size_t wh_jobq_depth(wh_jobq_t *q);
 
 #endif

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "server/http/prescan.h"
+#include "server/core/util.h"
 #include "server/http/response.h"
 
 enum { FIELDS_INITIAL = 16 };
@@ -243,13 +244,6 @@ bool wh_host_valid(wh_str_t host)
     return true;
 }
 
-static int hex_value(unsigned char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    return (c | 0x20) - 'a' + 10;
-}
-
 long wh_percent_decode(char *s, size_t len)
 {
     size_t out = 0;
@@ -261,7 +255,7 @@ long wh_percent_decode(char *s, size_t len)
             unsigned char hi = (unsigned char)s[i + 1], lo = (unsigned char)s[i + 2];
             if (!is_hex(hi) || !is_hex(lo))
                 return -1;
-            c = (unsigned char)(hex_value(hi) << 4 | hex_value(lo));
+            c = (unsigned char)(wh_hex_value(hi) << 4 | wh_hex_value(lo));
             i += 2;
         }
         s[out++] = (char)c;
@@ -466,21 +460,6 @@ static int spool_open(const char *dir)
     return fd;
 }
 
-static int write_all(int fd, const char *data, size_t len)
-{
-    while (len > 0) {
-        ssize_t n = write(fd, data, len);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            return -1;
-        }
-        data += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
-
 /* Chunk extensions count with the body: they are bytes a client makes us read. */
 static bool body_over_limit(const wh_http1_t *p, size_t more)
 {
@@ -506,11 +485,11 @@ static int on_body(llhttp_t *parser, const char *at, size_t len)
         if (dir == NULL)
             dir = getenv("TMPDIR");
         p->body_fd = spool_open(dir && *dir ? dir : DEFAULT_SPOOL_DIR);
-        if (p->body_fd < 0 || write_all(p->body_fd, p->body.data, p->body.len) != 0)
+        if (p->body_fd < 0 || wh_write_all(p->body_fd, p->body.data, p->body.len) != 0)
             return fail(p, 503, "cannot store the request body (temporary directory)");
         wh_buf_free(&p->body);
     }
-    if (write_all(p->body_fd, at, len) != 0)
+    if (wh_write_all(p->body_fd, at, len) != 0)
         return fail(p, 503, "cannot store the request body (temporary directory)");
     return 0;
 }
@@ -773,13 +752,4 @@ void wh_request_server_from_host(wh_request_t *req)
     req->server_name = (wh_str_t){p, (size_t)(name_end - p)};
     if (name_end + 1 < end && *name_end == ':')
         req->server_port = (wh_str_t){name_end + 1, (size_t)(end - name_end - 1)};
-}
-
-const wh_header_t *wh_request_header(const wh_request_t *req, const char *name)
-{
-    for (size_t i = 0; i < req->header_count; i++) {
-        if (wh_name_equals(req->headers[i].name, name))
-            return &req->headers[i];
-    }
-    return NULL;
 }

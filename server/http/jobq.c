@@ -1,6 +1,8 @@
-/* The job queue between the loop thread and the runner threads: a mutex-protected FIFO of
- * exchanges. Runners pop with wh_jobq_try_pop first, so a busy runner takes queued work without
- * sleeping; the condition variable is only signalled when some runner is waiting. */
+/* The job queue (see server/http/jobq.h): a mutex-protected FIFO of exchanges. Runners pop with
+ * wh_jobq_try_pop first, so a busy runner takes queued work without sleeping; the condition
+ * variable is only signalled when some runner is waiting. */
+#include "server/http/jobq.h"
+
 #include <pthread.h>
 #include <stdlib.h>
 

@@ -1,8 +1,9 @@
 /* A complete, parsed HTTP request as the application runner sees it.
  *
- * The loop thread fills it in (server/http/http1.c); once it is handed to a runner through a job queue
- * (server/http/exchange.h) it is read-only and stays valid until the runner finishes the exchange.
- * Strings are bytes, not NUL-terminated; each one stands for latin-1 text in WSGI terms. */
+ * The loop thread fills it in (server/http/http1.c); once it is handed to a runner through a job
+ * queue (server/http/exchange.h) it is read-only and stays valid until the runner finishes the
+ * exchange. Strings are bytes, not NUL-terminated; each one stands for latin-1 text in WSGI terms.
+ */
 #ifndef WSGIHOST_REQUEST_H
 #define WSGIHOST_REQUEST_H
 
@@ -10,10 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-typedef struct {
-    const char *ptr;
-    size_t len;
-} wh_str_t;
+#include "server/core/util.h" /* wh_str_t */
 
 /* One header field line. The name keeps the case it was sent in; the value has surrounding
  * SP/HTAB trimmed. Fields whose names contain '_' never appear here (dropped by the parser, so

@@ -8,25 +8,16 @@
 #include <stdint.h>
 
 #include "server/core/buf.h"
+#include "server/http/exchange.h" /* wh_status_parse, wh_header_valid */
 #include "server/http/request.h"
 
 #define WH_SERVER_NAME "wsgihost"
 /* "Sun, 06 Nov 1994 08:49:37 GMT" */
 enum { WH_HTTP_DATE_LEN = 29 };
 
-/* Parses a WSGI status ("200 OK": three digits, a space, a reason of visible text).
- * Returns the code, or -1 when it is not valid on the wire. */
-int wh_status_parse(const char *status, size_t len);
-
-/* True when the name is an RFC 9110 token and the value holds no CR, LF, NUL or other
- * control bytes except HTAB. */
-bool wh_header_valid(const wh_header_t *h);
-
 /* True for headers a WSGI app must not set (PEP 3333: hop-by-hop). */
 bool wh_header_is_hop_by_hop(wh_str_t name);
 
-/* Case-insensitive comparison of a header name with a C string. */
-bool wh_name_equals(wh_str_t name, const char *literal);
 /* RFC 9110 §5.6.2 tchar: a byte of a token (method, header name, parameter name). */
 bool wh_is_tchar(unsigned char c);
 

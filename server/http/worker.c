@@ -13,9 +13,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "server/core/util.h"
 #include "server/http/conn.h"
 #include "server/core/log.h"
-#include "server/ops/ops.h"
 
 /* Connections accepted per wake-up, so one busy listener cannot starve the others. */
 enum { ACCEPT_BATCH = 64 };
@@ -287,8 +287,8 @@ static void on_heartbeat(uv_timer_t *timer)
                  oldest->remote_addr);
     }
     atomic_store(&slot->busy_since_ms, oldest ? oldest->submitted_ms : 0);
-    if (w->ops && w->ops->stats) /* --metrics-bind: requests waiting for a Python thread */
-        wh_stat_set32(&w->ops->stats->queue_depth, (uint32_t)wh_jobq_depth(w->jobq));
+    /* Requests waiting for a Python thread (--metrics-bind shows it). */
+    wh_stat_set32(&slot->stats.queue_depth, (uint32_t)wh_jobq_depth(w->jobq));
     atomic_store(&slot->requests, w->requests_done);
     atomic_store(&slot->heartbeat_ms, wh_monotonic_ms());
 }

@@ -12,6 +12,7 @@
 #include "server/http/exchange_loop.h"
 #include "server/http/http1.h"
 #include "server/http/listen.h"
+#include "server/http/observer.h"
 #include "server/core/scoreboard.h"
 
 /* Reads land in one worker-wide buffer; only leftovers are copied into a connection. */
@@ -62,7 +63,7 @@ typedef struct wh_worker {
     bool draining;          /* SIGTERM came: still serving, readiness answers 503 */
     uv_check_t log_flush;
     uv_timer_t log_timer; /* writes buffered access lines at most WH_LOG_FLUSH_MS after them */
-    struct wh_ops *ops;   /* access log, proxies, request IDs, metrics (server/ops/ops.h), or NULL */
+    const wh_observer_t *observer; /* watches the request path (server/ops), or NULL */
     struct {
         void (*fn)(void *ctx); /* closes a module's own loop handles (--reload's watches) */
         void *ctx;

@@ -290,23 +290,6 @@ static inline int put(wh_buf_t *out, const char *s, size_t len)
     return wh_buf_append(out, s, len);
 }
 
-/* Values are scanned 8 bytes at a time for the bytes that need escaping, with the exact
- * "some byte is zero / below n" word tests (n <= 128): most values need none. */
-typedef uint64_t word_t;
-#define WORD_ONES ((word_t)0x0101010101010101ULL)
-#define WORD_HIGHS ((word_t)0x8080808080808080ULL)
-
-static inline word_t word_has_below(word_t x, unsigned n)
-{
-    return (x - WORD_ONES * n) & ~x & WORD_HIGHS;
-}
-
-static inline word_t word_has(word_t x, unsigned char c)
-{
-    word_t y = x ^ (WORD_ONES * c);
-    return (y - WORD_ONES) & ~y & WORD_HIGHS;
-}
-
 static inline bool text_needs_escape(unsigned char c)
 {
     return c < 0x20 || c == '"' || c == 0x7f;
@@ -316,10 +299,10 @@ static inline bool text_needs_escape(unsigned char c)
 static size_t text_plain_prefix(const char *s, size_t len)
 {
     size_t i = 0;
-    for (; i + sizeof(word_t) <= len; i += sizeof(word_t)) {
-        word_t x;
+    for (; i + sizeof(wh_word_t) <= len; i += sizeof(wh_word_t)) {
+        wh_word_t x;
         memcpy(&x, s + i, sizeof(x));
-        if (word_has_below(x, 0x20) | word_has(x, '"') | word_has(x, 0x7f))
+        if (wh_word_has_below(x, 0x20) | wh_word_has(x, '"') | wh_word_has(x, 0x7f))
             break;
     }
     while (i < len && !text_needs_escape((unsigned char)s[i]))
@@ -603,78 +586,6 @@ static int put_op(wh_buf_t *out, const op_t *op, const wh_access_entry_t *e, kno
 }
 
 /* ---- JSON -------------------------------------------------------------------------------- */
-
-static inline bool json_needs_escape(unsigned char c)
-{
-    return c < 0x20 || c >= 0x7f || c == '"' || c == '\\';
-}
-
-/* How many bytes of s a JSON string takes as they are. */
-static size_t json_plain_prefix(const char *s, size_t len)
-{
-    size_t i = 0;
-    for (; i + sizeof(word_t) <= len; i += sizeof(word_t)) {
-        word_t x;
-        memcpy(&x, s + i, sizeof(x));
-        if (word_has_below(x, 0x20) | (x & WORD_HIGHS) | word_has(x, 0x7f) | word_has(x, '"') |
-            word_has(x, '\\'))
-            break;
-    }
-    while (i < len && !json_needs_escape((unsigned char)s[i]))
-        i++;
-    return i;
-}
-
-int wh_json_escape(wh_buf_t *out, const char *s, size_t len)
-{
-    for (;;) {
-        size_t n = json_plain_prefix(s, len);
-        if (put(out, s, n) != 0)
-            return -1;
-        if (n == len)
-            return 0;
-        unsigned char c = (unsigned char)s[n];
-        char esc[6] = {'\\', 0};
-        size_t esc_len = 2;
-        switch (c) {
-        case '"':
-        case '\\':
-            esc[1] = (char)c;
-            break;
-        case '\n':
-            esc[1] = 'n';
-            break;
-        case '\r':
-            esc[1] = 'r';
-            break;
-        case '\t':
-            esc[1] = 't';
-            break;
-        default:
-            memcpy(esc + 1, "u00", 3);
-            esc[4] = HEX[c >> 4];
-            esc[5] = HEX[c & 0xf];
-            esc_len = 6;
-        }
-        if (put(out, esc, esc_len) != 0)
-            return -1;
-        s += n + 1;
-        len -= n + 1;
-    }
-}
-
-size_t wh_iso8601(char *out, size_t size, const struct timespec *now)
-{
-    struct tm tm;
-    localtime_r(&now->tv_sec, &tm);
-    char zone[8];
-    size_t n = strftime(out, size, "%Y-%m-%dT%H:%M:%S", &tm);
-    if (n == 0 || strftime(zone, sizeof(zone), "%z", &tm) != 5)
-        return n;
-    int m =
-        snprintf(out + n, size - n, ".%03ld%.3s:%.2s", now->tv_nsec / NS_PER_MS, zone, zone + 3);
-    return m > 0 && (size_t)m < size - n ? n + (size_t)m : n;
-}
 
 /* Appends a string literal (its length known at compile time). */
 #define PUT_LITERAL(out, lit) put((out), (lit), sizeof(lit) - 1)

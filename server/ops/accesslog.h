@@ -25,10 +25,11 @@
 #include <time.h>
 
 #include "server/core/buf.h"
+#include "server/core/util.h"
 #include "server/http/request.h"
 
 /* Response headers a format may log with {Name}o, and the longest value kept of each: the
- * exchange copies at most this much per request, whatever the app sends. */
+ * access log keeps at most this much per request, whatever the app sends. */
 enum { WH_ACCESSLOG_RESPONSE_HEADERS_MAX = 16, WH_ACCESSLOG_VALUE_MAX = 1024 };
 
 /* gunicorn's default, the Apache "combined" line. */
@@ -56,17 +57,10 @@ wh_accesslog_t *wh_accesslog_new(const char *format, bool json, char *err, size_
 void wh_accesslog_free(wh_accesslog_t *log);
 
 /* Names of the response headers the format logs with {Name}o (NULL-terminated; empty when
- * none): the exchange keeps their values for the log (wh_exchange_keep_log_headers). */
+ * none): ops keeps their values as the response head goes out (server/ops/ops.c). */
 const char *const *wh_accesslog_response_headers(const wh_accesslog_t *log);
 
 /* Appends one line, ending in "\n". 0, or -1 on out of memory. */
 int wh_accesslog_format(const wh_accesslog_t *log, const wh_access_entry_t *e, wh_buf_t *out);
-
-/* Appends `s` as the inside of a JSON string: '"', '\\' and control bytes escaped; bytes of
- * 0x80 and above are latin-1 text in WSGI terms and become \u00XX, so the line is ASCII. */
-int wh_json_escape(wh_buf_t *out, const char *s, size_t len);
-
-/* "2025-01-31T13:55:36.123+01:00" (local time) for `now`. */
-size_t wh_iso8601(char *out, size_t size, const struct timespec *now);
 
 #endif

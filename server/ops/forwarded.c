@@ -282,6 +282,23 @@ static bool is_ip(wh_str_t s)
     return wh_ipaddr_parse(s.ptr, s.len, &a) == 0;
 }
 
+/* "[IPv6]" or "[IPv6]:port" (item starts with '['): the hop, empty when it is not that. */
+static hop_t bracketed_hop(wh_str_t item)
+{
+    hop_t hop = {{item.ptr, 0}, {item.ptr, 0}};
+    const char *p = item.ptr, *end = item.ptr + item.len;
+    const char *close = memchr(p, ']', item.len);
+    if (close && (close + 1 == end || close[1] == ':')) {
+        wh_str_t a = {p + 1, (size_t)(close - p - 1)};
+        if (is_ip(a)) {
+            hop.addr = a;
+            if (close + 1 < end)
+                hop.port = (wh_str_t){close + 2, (size_t)(end - close - 2)};
+        }
+    }
+    return hop;
+}
+
 /* X-Forwarded-For: "client, proxy1, proxy2". Entries are plain addresses; an IPv4 address
  * with a port ("1.2.3.4:5678") or a bracketed IPv6 one ("[::1]:5678", as some proxies send)
  * is accepted too. */
@@ -293,18 +310,8 @@ static hop_t xff_hop(wh_str_t item)
         return hop;
     }
     const char *p = item.ptr, *end = item.ptr + item.len;
-    if (item.len > 2 && *p == '[') {
-        const char *close = memchr(p, ']', item.len);
-        if (close && (close + 1 == end || close[1] == ':')) {
-            wh_str_t a = {p + 1, (size_t)(close - p - 1)};
-            if (is_ip(a)) {
-                hop.addr = a;
-                if (close + 1 < end)
-                    hop.port = (wh_str_t){close + 2, (size_t)(end - close - 2)};
-            }
-        }
-        return hop;
-    }
+    if (item.len > 2 && *p == '[')
+        return bracketed_hop(item);
     const char *colon = memchr(p, ':', item.len);
     if (colon && memchr(colon + 1, ':', (size_t)(end - colon - 1)) == NULL) {
         wh_str_t a = {p, (size_t)(colon - p)};

@@ -1,5 +1,6 @@
 /* Prometheus metrics (see server/ops/metrics.h). */
 #include "server/ops/metrics.h"
+#include "server/core/util.h"
 
 #include <errno.h>
 #include <inttypes.h>

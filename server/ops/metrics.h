@@ -27,18 +27,6 @@ typedef enum {
     WH_HANDLER_ERROR = 3,  /* the server's own answers to bad requests (400, 408, 413, ...) */
 } wh_handler_t;
 
-/* Adds to a counter that only this thread writes (no locked instruction needed). */
-static inline void wh_stat_add(_Atomic uint64_t *c, uint64_t n)
-{
-    atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + n,
-                          memory_order_relaxed);
-}
-
-static inline void wh_stat_set32(_Atomic uint32_t *c, uint32_t v)
-{
-    atomic_store_explicit(c, v, memory_order_relaxed);
-}
-
 /* Index of a method for the requests counter (WH_STAT_METHODS - 1 for the others). */
 int wh_stat_method_index(wh_str_t method);
 

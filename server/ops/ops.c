@@ -4,19 +4,65 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include "server/http/conn.h"
+#include "server/core/errmsg.h"
 #include "server/core/log.h"
+#include "server/core/util.h"
+#include "server/http/conn.h"
+#include "server/ops/metrics.h"
 #include "server/ops/proxyproto.h"
 
 enum { NS_PER_US = 1000, NS_PER_S = 1000000000 };
 
 static const wh_str_t HTTPS = {"https", 5};
 
-_Static_assert(sizeof(((wh_exchange_t *)0)->request_id) >= WH_REQUEST_ID_MAX + 1,
-               "the exchange's request_id must hold an accepted ID");
+_Static_assert((int)WH_EXCHANGE_TEXT_MAX >= (int)WH_REQUEST_ID_MAX,
+               "an exchange must have room for an accepted request ID");
+
+/* What ops keeps per connection (the connection's observer state). */
+typedef struct {
+    wh_ipaddr_t peer_ip;    /* the client (after a PROXY header), for trust decisions */
+    bool forwarded_trusted; /* --forwarded-allow-ips: its scheme headers and request ID count */
+    bool realip_trusted;    /* --real-ip-from: its X-Forwarded-For / Forwarded counts */
+    uint8_t handler;        /* the request's metrics handler + 1, 0 until known */
+} ops_conn_t;
+
+static ops_conn_t *state_of(wh_conn_t *c)
+{
+    return wh_conn_observer_state(c);
+}
+
+int wh_ops_check_config(const wh_config_t *cfg, char *err, size_t err_size)
+{
+    char why[256];
+    wh_cidr_list_t list;
+    const struct {
+        const char *name;
+        const char *value;
+    } lists[] = {{"forwarded-allow-ips", cfg->forwarded_allow_ips},
+                 {"real-ip-from", cfg->real_ip_from},
+                 {"proxy-allow-from", cfg->proxy_allow_from}};
+    for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++) {
+        if (lists[i].value && wh_cidr_list_parse(&list, lists[i].value, why, sizeof(why)) != 0)
+            return wh_errorf(err, err_size, "invalid --%s: %s", lists[i].name, why);
+    }
+    wh_realip_header_t which;
+    if (wh_realip_header_parse(cfg->real_ip_header, &which) != 0)
+        return wh_errorf(err, err_size,
+                         "invalid --real-ip-header '%s': use X-Forwarded-For or Forwarded",
+                         cfg->real_ip_header);
+    wh_scheme_headers_t headers;
+    if (wh_scheme_headers_parse(&headers, cfg->secure_scheme_headers, why, sizeof(why)) != 0)
+        return wh_errorf(err, err_size, "invalid --secure-scheme-headers: %s", why);
+    wh_accesslog_t *compiled = wh_accesslog_new(cfg->access_logformat, false, why, sizeof(why));
+    if (compiled == NULL)
+        return wh_errorf(err, err_size, "invalid --access-logformat: %s", why);
+    wh_accesslog_free(compiled);
+    return 0;
+}
 
 int wh_ops_init(wh_ops_t *ops, const wh_config_t *cfg, bool metrics, char *err, size_t err_size)
 {
@@ -77,33 +123,34 @@ void wh_ops_free(wh_ops_t *ops)
 
 /* ---- connections ------------------------------------------------------------------------- */
 
-static void decide_trust(wh_conn_t *c)
+static void decide_trust(const wh_ops_t *ops, ops_conn_t *st)
 {
-    const wh_ops_t *ops = c->worker->ops;
-    c->forwarded_trusted = wh_cidr_list_match(&ops->forwarded_allow, &c->peer_ip);
-    c->realip_trusted =
-        ops->realip_header != WH_REALIP_NONE && wh_cidr_list_match(&ops->realip_from, &c->peer_ip);
+    st->forwarded_trusted = wh_cidr_list_match(&ops->forwarded_allow, &st->peer_ip);
+    st->realip_trusted =
+        ops->realip_header != WH_REALIP_NONE && wh_cidr_list_match(&ops->realip_from, &st->peer_ip);
 }
 
-bool wh_ops_conn_start(wh_conn_t *c, const struct sockaddr *peer)
+static bool conn_open(void *self, wh_conn_t *c, const struct sockaddr *peer)
 {
-    wh_ops_t *ops = c->worker->ops;
-    wh_ipaddr_from_sockaddr(peer, &c->peer_ip);
+    wh_ops_t *ops = self;
+    ops_conn_t *st = state_of(c);
+    wh_ipaddr_from_sockaddr(peer, &st->peer_ip);
     if (ops->stats)
         wh_stat_add(&ops->stats->connections_total, 1);
     if (ops->proxy_protocol) {
-        if (!wh_cidr_list_match(&ops->proxy_allow, &c->peer_ip)) {
+        if (!wh_cidr_list_match(&ops->proxy_allow, &st->peer_ip)) {
             wh_log(WH_LOG_WARNING, "%s: not in --proxy-allow-from: connection closed",
                    c->remote_addr);
             return false;
         }
-        c->proxy_wait = true;
+        c->preamble = true;
     }
-    decide_trust(c);
+    decide_trust(ops, st);
     return true;
 }
 
-int wh_ops_proxy_header(wh_conn_t *c)
+/* --proxy-protocol: the PROXY header, before any HTTP. */
+static int preamble(void *self, wh_conn_t *c)
 {
     wh_proxy_result_t r;
     wh_proxy_status_t st = wh_proxy_parse(c->pending.data, c->pending.len, &r);
@@ -115,7 +162,7 @@ int wh_ops_proxy_header(wh_conn_t *c)
         return -1;
     }
     wh_buf_consume(&c->pending, r.consumed);
-    c->proxy_wait = false;
+    c->preamble = false;
     if (r.family == AF_INET || r.family == AF_INET6) {
         inet_ntop(r.family, r.src_addr, c->remote_addr, sizeof(c->remote_addr));
         snprintf(c->remote_port, sizeof(c->remote_port), "%u", r.src_port);
@@ -131,43 +178,49 @@ int wh_ops_proxy_header(wh_conn_t *c)
             memcpy(&in6->sin6_addr, r.src_addr, 16);
         }
         /* Trust is the client's now: its headers came through the balancer untouched. */
-        wh_ipaddr_from_sockaddr((struct sockaddr *)&ss, &c->peer_ip);
-        decide_trust(c);
+        ops_conn_t *oc = state_of(c);
+        wh_ipaddr_from_sockaddr((struct sockaddr *)&ss, &oc->peer_ip);
+        decide_trust(self, oc);
     }
     return 1;
 }
 
 /* ---- requests ---------------------------------------------------------------------------- */
 
-static void take_request_id(wh_conn_t *c, wh_exchange_t *ex)
+static void take_request_id(wh_ops_t *ops, const ops_conn_t *st, wh_exchange_t *ex)
 {
-    wh_ops_t *ops = c->worker->ops;
-    if (c->forwarded_trusted) {
-        const wh_header_t *h = wh_request_header(&ex->req, "X-Request-ID");
-        if (h && wh_request_id_valid(h->value)) {
-            memcpy(ex->request_id, h->value.ptr, h->value.len);
-            ex->request_id[h->value.len] = '\0';
-            ex->req.request_id = (wh_str_t){ex->request_id, h->value.len};
-            return;
-        }
+    wh_str_t id = {NULL, 0};
+    char made[WH_REQUEST_ID_GENERATED + 1];
+    const wh_header_t *h =
+        st->forwarded_trusted ? wh_request_header(&ex->req, "X-Request-ID") : NULL;
+    if (h && wh_request_id_valid(h->value)) {
+        id = h->value;
+    } else {
+        wh_request_id_next(&ops->ids, made);
+        id = (wh_str_t){made, WH_REQUEST_ID_GENERATED};
     }
-    wh_request_id_next(&ops->ids, ex->request_id);
-    ex->req.request_id = (wh_str_t){ex->request_id, WH_REQUEST_ID_GENERATED};
+    /* The exchange keeps it: the request outlives the connection if the client goes. */
+    const char *kept = wh_exchange_keep_text(ex, id.ptr, id.len);
+    if (kept)
+        ex->req.request_id = (wh_str_t){kept, id.len};
 }
 
-int wh_ops_request(wh_conn_t *c, wh_exchange_t *ex)
+static int request_start(void *self, wh_conn_t *c, wh_exchange_t *ex, const char **why)
 {
-    wh_ops_t *ops = c->worker->ops;
-    c->ops_handler = 0; /* a new request: its handler is found on its first write */
-    if (c->forwarded_trusted) {
+    wh_ops_t *ops = self;
+    ops_conn_t *st = state_of(c);
+    st->handler = 0; /* a new request: its handler is found on its first write */
+    if (st->forwarded_trusted) {
         bool present;
         int https = wh_forwarded_scheme(&ex->req, &ops->scheme_headers, &present);
-        if (https < 0)
+        if (https < 0) {
+            *why = "contradictory scheme headers";
             return 400;
+        }
         if (https)
             ex->req.url_scheme = HTTPS;
     }
-    if (c->realip_trusted) {
+    if (st->realip_trusted) {
         wh_str_t addr, port;
         if (wh_realip_find(&ex->req, ops->realip_header, &ops->realip_from, &addr, &port)) {
             ex->req.remote_addr = addr;
@@ -175,48 +228,43 @@ int wh_ops_request(wh_conn_t *c, wh_exchange_t *ex)
         }
     }
     if (ops->request_id)
-        take_request_id(c, ex);
-    ex->log_header_names = ops->log_header_names;
+        take_request_id(ops, st, ex);
     if (ops->stats)
         wh_stat_set32(&ops->stats->in_flight,
                       atomic_load_explicit(&ops->stats->in_flight, memory_order_relaxed) + 1);
     return 0;
 }
 
-static bool path_is(wh_str_t path, const char *p)
-{
-    return p != NULL && path.len == strlen(p) && memcmp(path.ptr, p, path.len) == 0;
-}
-
-static wh_handler_t find_handler(const wh_conn_t *c)
+static wh_handler_t find_handler(const wh_ops_t *ops, const wh_conn_t *c)
 {
     const wh_exchange_t *ex = c->ex;
     if (ex == NULL)
         return WH_HANDLER_ERROR;
     if (!ex->local)
         return WH_HANDLER_APP;
-    const wh_ops_t *ops = c->worker->ops;
-    if (path_is(ex->req.path, ops->health_path) || path_is(ex->req.path, ops->ready_path))
+    if (wh_str_is(ex->req.path, ops->health_path) || wh_str_is(ex->req.path, ops->ready_path))
         return WH_HANDLER_PROBE;
     return WH_HANDLER_STATIC;
 }
 
 /* The handler answering c's request, found once per request (it is asked on every write, and
- * the probe test compares paths): cached in c->ops_handler, which wh_ops_request resets. */
-static wh_handler_t handler_of(wh_conn_t *c)
+ * the probe test compares paths): cached in the connection's state, which request_start
+ * resets. */
+static wh_handler_t handler_of(const wh_ops_t *ops, wh_conn_t *c)
 {
     if (c->ex == NULL)
         return WH_HANDLER_ERROR; /* the server's own answer to a request it did not take */
-    if (c->ops_handler == 0)
-        c->ops_handler = (uint8_t)(find_handler(c) + 1);
-    return (wh_handler_t)(c->ops_handler - 1);
+    ops_conn_t *st = state_of(c);
+    if (st->handler == 0)
+        st->handler = (uint8_t)(find_handler(ops, c) + 1);
+    return (wh_handler_t)(st->handler - 1);
 }
 
-void wh_ops_bytes_written(wh_conn_t *c, uint64_t n)
+static void bytes_written(void *self, wh_conn_t *c, uint64_t n)
 {
-    wh_ops_t *ops = c->worker->ops;
-    if (ops && ops->stats)
-        wh_stat_add(&ops->stats->bytes_sent[handler_of(c)], n);
+    wh_ops_t *ops = self;
+    if (ops->stats)
+        wh_stat_add(&ops->stats->bytes_sent[handler_of(ops, c)], n);
 }
 
 static void in_flight_done(wh_ops_t *ops)
@@ -263,41 +311,119 @@ static void access_line(const wh_ops_t *ops, const wh_access_entry_t *e)
     wh_log_access_added();
 }
 
-void wh_ops_response_done(wh_conn_t *c)
+/* --access-logformat {Name}o: the values of the named headers of the response as it goes
+ * out (the last of repeated ones, as gunicorn's dict of them), each cut to
+ * WH_ACCESSLOG_VALUE_MAX bytes so a request keeps a bounded amount; one allocation, and only
+ * when the format names response headers. */
+typedef struct {
+    size_t count;
+    wh_header_t headers[];
+} kept_headers_t;
+
+static void response_head(void *self, wh_exchange_t *ex, int status, const wh_header_t *headers,
+                          size_t count)
 {
-    wh_ops_t *ops = c->worker->ops;
+    (void)status;
+    const wh_ops_t *ops = self;
+    if (ops->log_header_names == NULL)
+        return;
+    const char *names[WH_ACCESSLOG_RESPONSE_HEADERS_MAX];
+    const wh_str_t *values[WH_ACCESSLOG_RESPONSE_HEADERS_MAX];
+    size_t n = 0, bytes = 0;
+    for (size_t k = 0; ops->log_header_names[k] && k < WH_ACCESSLOG_RESPONSE_HEADERS_MAX; k++) {
+        const char *name = ops->log_header_names[k]; /* never hop-by-hop (accesslog.c) */
+        const wh_str_t *last = NULL;
+        for (size_t i = 0; i < count; i++) {
+            if (wh_name_equals(headers[i].name, name))
+                last = &headers[i].value;
+        }
+        if (last == NULL)
+            continue;
+        names[n] = name;
+        values[n++] = last;
+        bytes += last->len < WH_ACCESSLOG_VALUE_MAX ? last->len : WH_ACCESSLOG_VALUE_MAX;
+    }
+    free(ex->observer_data); /* a 500 replacing a started head: the answer's own headers */
+    ex->observer_data = NULL;
+    if (n == 0)
+        return;
+    kept_headers_t *kept = malloc(sizeof(*kept) + n * sizeof(kept->headers[0]) + bytes);
+    if (kept == NULL)
+        return; /* the line shows "-": logging never fails a response */
+    char *p = (char *)(kept->headers + n);
+    for (size_t i = 0; i < n; i++) {
+        size_t len =
+            values[i]->len < WH_ACCESSLOG_VALUE_MAX ? values[i]->len : WH_ACCESSLOG_VALUE_MAX;
+        memcpy(p, values[i]->ptr, len);
+        kept->headers[i] = (wh_header_t){{names[i], strlen(names[i])}, {p, len}};
+        p += len;
+    }
+    kept->count = n;
+    ex->observer_data = kept;
+}
+
+static void exchange_free(void *self, void *data)
+{
+    (void)self;
+    free(data);
+}
+
+static void response_done(wh_ops_t *ops, wh_conn_t *c)
+{
     wh_exchange_t *ex = c->ex;
     uint64_t end_ns = ops->timing ? uv_hrtime() : 0;
     uint64_t duration_us = ops->timing ? (end_ns - c->start_ns) / NS_PER_US : 0;
     if (ops->stats) {
-        wh_stats_record(ops->stats, handler_of(c), ex->req.method, ex->status_code, duration_us);
+        wh_stats_record(ops->stats, handler_of(ops, c), ex->req.method, ex->status_code,
+                        duration_us);
         in_flight_done(ops);
     }
     if (ops->accesslog == NULL)
         return;
+    const kept_headers_t *kept = ex->observer_data;
     wh_access_entry_t e = {
         .req = &ex->req,
         .status = ex->status_code,
         .body_bytes = ex->body_written,
         .duration_us = duration_us,
         .request_id = ex->req.request_id,
-        .resp_headers = ex->log_headers,
-        .resp_header_count = ex->log_header_count,
+        .resp_headers = kept ? kept->headers : NULL,
+        .resp_header_count = kept ? kept->count : 0,
         .now = wall_time(end_ns),
     };
     access_line(ops, &e);
 }
 
-void wh_ops_request_aborted(wh_conn_t *c)
+static void request_done(void *self, wh_conn_t *c, wh_request_end_t how)
 {
-    wh_ops_t *ops = c->worker->ops;
-    if (ops && ops->stats)
+    wh_ops_t *ops = self;
+    if (how == WH_REQUEST_ANSWERED)
+        response_done(ops, c);
+    else if (ops->stats)
         in_flight_done(ops);
 }
 
-void wh_ops_error_response(wh_conn_t *c, int status)
+static void server_answer(void *self, wh_conn_t *c, int status)
 {
-    wh_ops_t *ops = c->worker->ops;
-    if (ops && ops->stats)
+    (void)c;
+    wh_ops_t *ops = self;
+    if (ops->stats)
         wh_stats_record(ops->stats, WH_HANDLER_ERROR, (wh_str_t){"", 0}, status, 0);
+}
+
+const wh_observer_t *wh_ops_observer(wh_ops_t *ops)
+{
+    ops->observer = (wh_observer_t){
+        .self = ops,
+        .conn_state_size = sizeof(ops_conn_t),
+        .conn_open = conn_open,
+        .preamble = preamble,
+        .request_start = request_start,
+        .response_head = response_head,
+        .bytes_written = bytes_written,
+        .request_done = request_done,
+        .server_answer = server_answer,
+        .exchange_free = exchange_free,
+    };
+    return &ops->observer;
 }

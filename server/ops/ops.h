@@ -1,11 +1,13 @@
-/* Operations features on the request path, for the connection code (server/http/conn.c): the
- * PROXY protocol header, trusted proxies (scheme and client address), request IDs, the access
- * log line and the metrics counters. Everything is decided from bytes on the loop thread;
- * nothing here takes the GIL or blocks.
+/* Operations features on the request path: the PROXY protocol header, trusted proxies (scheme
+ * and client address), request IDs, the access log line and the metrics counters. They watch
+ * the HTTP core through its observer interface (server/http/observer.h): the core calls them,
+ * never names them. Everything is decided from bytes on the loop thread; nothing here takes the
+ * GIL or blocks.
  *
- * The settings are compiled once in the master (wh_ops_init, before binding, so a bad CIDR or
- * log format stops wsgihost with a message); each worker then calls wh_ops_worker_start after
- * the fork to seed its request IDs and find its metrics slot. */
+ * The settings are checked when the configuration is loaded (wh_ops_check_config, registered
+ * with wh_config_add_check) and compiled once in the master (wh_ops_init, before binding); each
+ * worker then calls wh_ops_worker_start after the fork to seed its request IDs and find its
+ * metrics slot, and observes its loop with wh_ops_observer. */
 #ifndef WSGIHOST_OPS_H
 #define WSGIHOST_OPS_H
 
@@ -13,15 +15,12 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
-#include "server/ops/accesslog.h"
 #include "server/core/config.h"
-#include "server/ops/forwarded.h"
-#include "server/ops/metrics.h"
-#include "server/ops/requestid.h"
 #include "server/core/scoreboard.h"
-
-struct wh_conn;
-struct wh_exchange;
+#include "server/http/observer.h"
+#include "server/ops/accesslog.h"
+#include "server/ops/forwarded.h"
+#include "server/ops/requestid.h"
 
 typedef struct wh_ops {
     wh_accesslog_t *accesslog; /* NULL: no access log */
@@ -42,37 +41,20 @@ typedef struct wh_ops {
     /* Per worker, after the fork. */
     wh_slot_stats_t *stats; /* NULL without --metrics-bind */
     wh_request_id_gen_t ids;
+    wh_observer_t observer;
 } wh_ops_t;
+
+/* Checks the operations settings of a loaded configuration (trusted proxy lists, the real-IP
+ * header, the access log format), so a mistake stops wsgihost before it starts. 0, or -1 with
+ * a one-line reason in err. For wh_config_add_check. */
+int wh_ops_check_config(const wh_config_t *cfg, char *err, size_t err_size);
 
 /* Compiles the settings. 0, or -1 with a one-line reason in err. */
 int wh_ops_init(wh_ops_t *ops, const wh_config_t *cfg, bool metrics, char *err, size_t err_size);
 /* In the worker, after the fork; `slot` is its scoreboard slot (NULL: no scoreboard). */
 void wh_ops_worker_start(wh_ops_t *ops, wh_slot_t *slot);
+/* The observer to set on the worker (wh_worker_t.observer), after wh_ops_worker_start. */
+const wh_observer_t *wh_ops_observer(wh_ops_t *ops);
 void wh_ops_free(wh_ops_t *ops);
-
-/* A connection was accepted: remember the peer's address for the trust decisions and whether
- * a PROXY header must come first. Returns false when the connection must be closed (a PROXY
- * port reached by a peer outside --proxy-allow-from). */
-bool wh_ops_conn_start(struct wh_conn *c, const struct sockaddr *peer);
-
-/* With c->proxy_wait: looks at the bytes pending on the connection. Returns 1 when the header
- * was complete (it has been dropped from c->pending and the client's address taken), 0 when
- * more bytes are needed, -1 when the connection must be closed. */
-int wh_ops_proxy_header(struct wh_conn *c);
-
-/* A complete request was taken from the parser (c->start_ns is when): scheme, client address,
- * request ID. Returns 0, or an HTTP status to answer instead (400 for contradictory scheme
- * headers). */
-int wh_ops_request(struct wh_conn *c, struct wh_exchange *ex);
-
-/* The response to c->ex has been written whole: access log line and metrics. */
-void wh_ops_response_done(struct wh_conn *c);
-/* The connection is closing with c->ex unanswered. */
-void wh_ops_request_aborted(struct wh_conn *c);
-/* The server answered a bad request itself (send_error). */
-void wh_ops_error_response(struct wh_conn *c, int status);
-
-/* Bytes were written to the client (loop thread). */
-void wh_ops_bytes_written(struct wh_conn *c, uint64_t n);
 
 #endif

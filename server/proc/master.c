@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "server/core/util.h"
 #include "server/proc/cpus.h"
 #include "server/core/log.h"
 #include "server/ops/metrics.h"

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "server/core/util.h"
 #include "server/static/open.h"
 #include "server/static/parse.h"
 
@@ -23,13 +24,6 @@ struct wh_static_cache {
     size_t count;
     size_t small_bytes; /* memory taken by cached bodies */
 };
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static uint32_t hash_key(size_t mount, const char *rel)
 {
@@ -178,7 +172,7 @@ static wh_static_entry_t *load(size_t mount, int root_fd, const char *rel, uint3
     }
     e->hash = hash;
     e->mount = mount;
-    e->checked_ms = now_ms();
+    e->checked_ms = (int64_t)wh_monotonic_ms();
     if (e->is_dir)
         return e;
     bool ignored = false;
@@ -229,7 +223,7 @@ wh_static_entry_t *wh_static_cache_get(wh_static_cache_t *c, size_t mount, int r
     wh_static_entry_t *e = c->buckets[hash & (HASH_BUCKETS - 1)];
     while (e && !(e->hash == hash && e->mount == mount && strcmp(e->rel, rel) == 0))
         e = e->hash_next;
-    int64_t now = now_ms();
+    int64_t now = (int64_t)wh_monotonic_ms();
     if (e && now - e->checked_ms < WH_STATIC_RECHECK_MS) {
         touch(c, e);
         return e;

@@ -20,7 +20,6 @@ enum {
     GZIP_MEM_LEVEL = 8,           /* zlib's default */
     GZIP_LEVEL = 9,
     NFTW_FDS = 32,
-    EXIT_USAGE = 2,
 };
 /* Keep a variant only when it saves at least 5% (whitenoise's rule). */
 #define KEEP_RATIO 0.95
@@ -215,51 +214,14 @@ static int visit(const char *path, const struct stat *st, int type, struct FTW *
     return 0;
 }
 
-static void usage(FILE *f)
+int wh_compress_tree(const char *dir, bool quiet, wh_compress_stats_t *out)
 {
-    fprintf(f, "usage: wsgihost compress-static [--quiet] DIR...\n\n"
-               "Writes FILE.br (brotli) and FILE.gz (gzip) beside each compressible file in DIR\n"
-               "(run it after collectstatic); a variant is kept only when it is smaller.\n");
-}
-
-int wh_compress_static_main(int argc, char **argv)
-{
-    stats = (stats_t){0};
-    int dirs = 0;
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--quiet") == 0 || strcmp(argv[i], "-q") == 0) {
-            stats.quiet = true;
-        } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            usage(stdout);
-            return 0;
-        } else if (argv[i][0] == '-') {
-            fprintf(stderr, "wsgihost compress-static: unknown option '%s'\n", argv[i]);
-            usage(stderr);
-            return EXIT_USAGE;
-        } else {
-            dirs++;
-        }
+    stats = (stats_t){.quiet = quiet};
+    /* FTW_PHYS: links are not followed, so nothing outside DIR is touched. */
+    if (nftw(dir, visit, NFTW_FDS, FTW_PHYS) != 0) {
+        fprintf(stderr, "wsgihost compress-static: cannot walk %s: %s\n", dir, strerror(errno));
+        stats.errors++;
     }
-    if (dirs == 0) {
-        usage(stderr);
-        return EXIT_USAGE;
-    }
-    for (int i = 1; i < argc; i++) {
-        if (argv[i][0] == '-')
-            continue;
-        struct stat st;
-        if (stat(argv[i], &st) != 0 || !S_ISDIR(st.st_mode)) {
-            fprintf(stderr, "wsgihost compress-static: %s is not a directory\n", argv[i]);
-            return EXIT_USAGE;
-        }
-        /* FTW_PHYS: links are not followed, so nothing outside DIR is touched. */
-        if (nftw(argv[i], visit, NFTW_FDS, FTW_PHYS) != 0) {
-            fprintf(stderr, "wsgihost compress-static: cannot walk %s: %s\n", argv[i],
-                    strerror(errno));
-            stats.errors++;
-        }
-    }
-    printf("compress-static: %u files compressed, %u variants written, %u errors\n", stats.files,
-           stats.written, stats.errors);
-    return stats.errors ? 1 : 0;
+    *out = (wh_compress_stats_t){stats.files, stats.written, stats.errors};
+    return stats.errors ? -1 : 0;
 }

@@ -1,4 +1,5 @@
-/* `wsgihost compress-static DIR`: writes DIR's precompressed variants, FILE.br (brotli,
+/* Precompressed variants for the static handler (the `wsgihost compress-static DIR` subcommand,
+ * cmd/compress_static.c): writes DIR's precompressed variants, FILE.br (brotli,
  * quality 11) and FILE.gz (gzip, level 9), beside each compressible file over a small size,
  * keeping a variant only when it is clearly smaller than the file (and removing a stale one
  * that no longer is). The step a Dockerfile runs after `collectstatic`; the static handler
@@ -6,13 +7,22 @@
 #ifndef WSGIHOST_COMPRESS_H
 #define WSGIHOST_COMPRESS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* Compresses `len` bytes; returns 0 with a malloc'd result in *out / *out_len, or -1. */
 int wh_compress_gzip(const void *data, size_t len, void **out, size_t *out_len);
 int wh_compress_brotli(const void *data, size_t len, void **out, size_t *out_len);
 
-/* The subcommand: argv[0] is "compress-static". Returns the exit status. */
-int wh_compress_static_main(int argc, char **argv);
+typedef struct {
+    unsigned files;   /* compressible files read */
+    unsigned written; /* variants written */
+    unsigned errors;  /* each reported on stderr as it happened */
+} wh_compress_stats_t;
+
+/* Writes the variants of every compressible file below `dir` (links are not followed), one
+ * line per variant on stdout unless quiet. Adds what it did to *stats; 0, or -1 when any file
+ * failed. */
+int wh_compress_tree(const char *dir, bool quiet, wh_compress_stats_t *stats);
 
 #endif

@@ -1,24 +1,14 @@
 #include "server/static/path.h"
+#include "server/core/util.h"
 
 #include <string.h>
-
-static int hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
 
 /* True when bytes at p would decode (a second time) into something a path must not hold. */
 static bool dangerous_escape(const char *p, size_t left)
 {
     if (left < 3 || p[0] != '%')
         return false;
-    int hi = hex_value(p[1]), lo = hex_value(p[2]);
+    int hi = wh_hex_value((unsigned char)p[1]), lo = wh_hex_value((unsigned char)p[2]);
     if (hi < 0 || lo < 0)
         return false;
     int c = hi * 16 + lo;

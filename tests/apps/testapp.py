@@ -417,6 +417,19 @@ def t_badheader(environ, start_response):
     return Body([b"this body must not be sent: Injected"], tag="badheader")
 
 
+def t_badheader_caught(environ, start_response):
+    """PEP 3333: start_response checks the head at once, so the app can catch the error and
+    answer with another head; the body says what was caught."""
+    status, headers = BAD_HEADERS[_query(environ)["kind"]]
+    try:
+        start_response(status, [("Content-Type", "text/plain")] + headers)
+    except (ValueError, TypeError) as e:
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [("caught %s: %s" % (type(e).__name__, e)).encode("ascii", "backslashreplace")]
+    start_response("200 OK", [("Content-Type", "text/plain")], sys.exc_info())
+    return [b"not caught"]
+
+
 def t_conn_close(environ, start_response):
     """The app asks for the connection to be closed after this response."""
     body = b"closing"
@@ -440,6 +453,7 @@ def t_status(environ, start_response):
 ROUTES = {
     "/_t/stats": t_stats,
     "/_t/hello": t_hello,
+    "/_t/badheader-caught": t_badheader_caught,
     "/_t/environ": t_environ,
     "/_t/input": t_input,
     "/_t/sha256": t_sha256,

@@ -8,19 +8,9 @@
 #include <stdbool.h>
 #include <string.h>
 
+#include "server/core/util.h"
 #include "server/static/path.h"
 #include "tests/fuzz/fuzz.h"
-
-static int hex(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
 
 /* A path beneath the root: segments that are neither empty, '.', '..' nor hidden, with no
  * backslash (a separator on other systems) and no control byte. */
@@ -73,8 +63,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         size_t n = 0;
         for (size_t i = 0; i < body; i++) {
             int hi, lo;
-            if (out[i] == '%' && i + 2 < body && (hi = hex(out[i + 1])) >= 0 &&
-                (lo = hex(out[i + 2])) >= 0) {
+            if (out[i] == '%' && i + 2 < body &&
+                (hi = wh_hex_value((unsigned char)out[i + 1])) >= 0 &&
+                (lo = wh_hex_value((unsigned char)out[i + 2])) >= 0) {
                 twice[n++] = (char)(hi * 16 + lo);
                 i += 2;
             } else {

@@ -314,6 +314,15 @@ def test_invalid_app_headers_become_500(server, kind):
     assert server.get("/_t/hello").status == 200
 
 
+@pytest.mark.parametrize("kind", list(BAD_HEADERS))
+def test_start_response_raises_on_an_invalid_head(server, kind):
+    """The app catches the error start_response raises and starts again (PEP 3333)."""
+    resp = server.get("/_t/badheader-caught?kind=" + kind)
+    assert resp.status == 200, resp
+    assert resp.body.startswith(b"caught "), resp.body
+    assert b"Injected" not in resp.raw.split(b"\r\n\r\n", 1)[0]
+
+
 def test_status_without_body(server):
     with server.conn() as c:
         for code in ("204", "304"):

@@ -203,8 +203,6 @@ static void test_gunicorn_refusals(void **state)
     assert_error(bad_env, "invalid --env 'NOEQUALS': expected KEY=VALUE");
     char *bad_umask[] = {"wsgihost", "--umask", "1000", "app", NULL};
     assert_error(bad_umask, "invalid value '1000' for --umask");
-    char *bad_scheme[] = {"wsgihost", "--secure-scheme-headers", "X-Proto", "app", NULL};
-    assert_error(bad_scheme, "invalid --secure-scheme-headers");
 }
 
 static void test_gunicorn_cmd_args(void **state)

@@ -24,6 +24,19 @@ static void test_status_parse(void **state)
     assert_int_equal(wh_status_parse("200OK", 5), -1);
 }
 
+/* Every byte as a one-byte name against RFC 9110's tchar written out. */
+static void test_header_name_bytes(void **state)
+{
+    (void)state;
+    for (int c = 0; c < 256; c++) {
+        char name = (char)c;
+        wh_header_t h = {{&name, 1}, {"v", 1}};
+        bool tchar = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                     (c != 0 && strchr("!#$%&'*+-.^_`|~", c) != NULL);
+        assert_int_equal(wh_header_valid(&h), tchar);
+    }
+}
+
 static void test_header_valid(void **state)
 {
     (void)state;
@@ -133,6 +146,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_status_parse),
         cmocka_unit_test(test_header_valid),
+        cmocka_unit_test(test_header_name_bytes),
         cmocka_unit_test(test_content_length_parse),
         cmocka_unit_test(test_head_chunked_drops_hop_by_hop),
         cmocka_unit_test(test_head_length_and_close),

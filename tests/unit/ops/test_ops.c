@@ -15,6 +15,7 @@
 #include "server/ops/accesslog.h"
 #include "server/ops/forwarded.h"
 #include "server/ops/metrics.h"
+#include "server/ops/ops.h"
 #include "server/ops/proxyproto.h"
 #include "server/ops/requestid.h"
 
@@ -171,6 +172,22 @@ static const char *realip(const wh_header_t *headers, size_t count, wh_realip_he
     if (port_out)
         snprintf(port_out, 16, "%.*s", (int)port.len, port.ptr);
     return out;
+}
+
+/* ops checks the settings it owns when the configuration is loaded (wh_config_add_check). */
+static void test_check_config(void **state)
+{
+    (void)state;
+    wh_config_t cfg;
+    wh_config_init(&cfg);
+    char err[256];
+    assert_int_equal(wh_ops_check_config(&cfg, err, sizeof(err)), 0);
+    const char *saved = cfg.secure_scheme_headers;
+    cfg.secure_scheme_headers = "X-Proto";
+    assert_int_equal(wh_ops_check_config(&cfg, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "invalid --secure-scheme-headers"));
+    cfg.secure_scheme_headers = saved;
+    wh_config_free(&cfg);
 }
 
 static void test_xff(void **state)
@@ -649,6 +666,7 @@ int main(void)
         cmocka_unit_test(test_cidr_errors),
         cmocka_unit_test(test_ipaddr_from_sockaddr),
         cmocka_unit_test(test_scheme_headers),
+        cmocka_unit_test(test_check_config),
         cmocka_unit_test(test_xff),
         cmocka_unit_test(test_forwarded_header),
         cmocka_unit_test(test_proxy_v1),

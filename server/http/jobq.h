@@ -1,0 +1,29 @@
+/* The job queue between a worker's loop thread and its runner threads: a FIFO of exchanges
+ * (server/http/exchange.h). The loop pushes each complete request that no local handler took;
+ * runners pop them. Thread-safe; the blocking pop must be called with the GIL released. */
+#ifndef WSGIHOST_JOBQ_H
+#define WSGIHOST_JOBQ_H
+
+#include <stddef.h>
+
+typedef struct wh_jobq wh_jobq_t;
+typedef struct wh_exchange wh_exchange_t;
+
+wh_jobq_t *wh_jobq_new(void);
+/* Wakes every waiting runner; pop returns NULL once the queue is empty. */
+void wh_jobq_shutdown(wh_jobq_t *q);
+void wh_jobq_free(wh_jobq_t *q);
+
+/* Loop: hands the exchange to the runners (takes a reference for them). */
+void wh_jobq_push(wh_jobq_t *q, wh_exchange_t *ex);
+
+/* Runner: takes the next exchange, blocking while the queue is empty. Returns NULL once the
+ * queue is shut down and drained: the runner thread should then exit. */
+wh_exchange_t *wh_jobq_pop(wh_jobq_t *q);
+/* Runner: takes the next exchange without blocking; NULL when none is waiting. */
+wh_exchange_t *wh_jobq_try_pop(wh_jobq_t *q);
+
+/* Exchanges waiting for a runner (for metrics and health). */
+size_t wh_jobq_depth(wh_jobq_t *q);
+
+#endif

@@ -1,0 +1,135 @@
+/* server/http/exchange + observer.h: what an observer is told from the response side, the room
+ * an exchange keeps for its strings, and who frees the observer's data. Linked with the HTTP
+ * core alone (no ops). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "server/http/exchange_loop.h"
+
+typedef struct {
+    int heads;
+    int status;
+    size_t header_count;
+    char first_name[32];
+    int freed;
+    void *freed_data;
+} seen_t;
+
+static void on_head(void *self, wh_exchange_t *ex, int status, const wh_header_t *headers,
+                    size_t count)
+{
+    seen_t *seen = self;
+    seen->heads++;
+    seen->status = status;
+    seen->header_count = count;
+    if (count > 0)
+        snprintf(seen->first_name, sizeof(seen->first_name), "%.*s", (int)headers[0].name.len,
+                 headers[0].name.ptr);
+    ex->observer_data = malloc(16); /* freed through exchange_free */
+}
+
+static void on_free(void *self, void *data)
+{
+    seen_t *seen = self;
+    seen->freed++;
+    seen->freed_data = data;
+    free(data);
+}
+
+static wh_observer_t observer_for(seen_t *seen)
+{
+    return (wh_observer_t){.self = seen, .response_head = on_head, .exchange_free = on_free};
+}
+
+/* A loop-answered exchange (no runner, no notifier needed). */
+static wh_exchange_t *local_exchange(const wh_observer_t *obs)
+{
+    wh_exchange_t *ex = wh_exchange_new(NULL);
+    assert_non_null(ex);
+    ex->local = true;
+    ex->req.method = (wh_str_t){"GET", 3};
+    ex->req.version = (wh_str_t){"HTTP/1.1", 8};
+    ex->observer = obs;
+    return ex;
+}
+
+static void test_response_head_is_observed(void **state)
+{
+    (void)state;
+    seen_t seen = {0};
+    wh_observer_t obs = observer_for(&seen);
+    wh_exchange_t *ex = local_exchange(&obs);
+    wh_header_t h[] = {{{"Content-Type", 12}, {"text/plain", 10}}};
+    assert_int_equal(wh_exchange_start(ex, "201 Created", 11, h, 1, 0), WH_OK);
+    assert_int_equal(seen.heads, 1);
+    assert_int_equal(seen.status, 201);
+    assert_int_equal(seen.header_count, 1);
+    assert_string_equal(seen.first_name, "Content-Type");
+    wh_exchange_finish_local(ex, WH_FINISH_OK);
+    void *data = ex->observer_data;
+    assert_non_null(data);
+    wh_exchange_unref(ex);
+    assert_int_equal(seen.freed, 1);
+    assert_ptr_equal(seen.freed_data, data);
+}
+
+static void test_refused_head_is_not_observed(void **state)
+{
+    (void)state;
+    seen_t seen = {0};
+    wh_observer_t obs = observer_for(&seen);
+    wh_exchange_t *ex = local_exchange(&obs);
+    wh_header_t bad[] = {{{"X-Bad", 5}, {"a\r\nX-Injected: 1", 17}}};
+    assert_int_equal(wh_exchange_start(ex, "200 OK", 6, bad, 1, -1), WH_EINVAL);
+    assert_int_equal(wh_exchange_start(ex, "103 Early", 9, NULL, 0, -1), WH_EINVAL);
+    assert_int_equal(seen.heads, 0);
+    /* The app failed before any head: the server's 500 is what the observer sees. */
+    wh_exchange_finish_local(ex, WH_FINISH_ERROR);
+    assert_int_equal(seen.heads, 1);
+    assert_int_equal(seen.status, 500);
+    wh_exchange_unref(ex);
+    assert_int_equal(seen.freed, 1);
+}
+
+static void test_no_observer(void **state)
+{
+    (void)state;
+    wh_exchange_t *ex = local_exchange(NULL);
+    assert_int_equal(wh_exchange_start(ex, "200 OK", 6, NULL, 0, 0), WH_OK);
+    wh_exchange_finish_local(ex, WH_FINISH_OK);
+    assert_null(ex->observer_data);
+    wh_exchange_unref(ex);
+}
+
+static void test_keep_text_is_bounded(void **state)
+{
+    (void)state;
+    wh_exchange_t *ex = local_exchange(NULL);
+    const char *a = wh_exchange_keep_text(ex, "abc", 3);
+    assert_non_null(a);
+    assert_memory_equal(a, "abc", 3);
+    char big[WH_EXCHANGE_TEXT_MAX];
+    memset(big, 'x', sizeof(big));
+    assert_null(wh_exchange_keep_text(ex, big, sizeof(big) - 2)); /* 3 + 158 > the room */
+    const char *b = wh_exchange_keep_text(ex, big, sizeof(big) - 3);
+    assert_non_null(b);
+    assert_memory_equal(a, "abc", 3); /* earlier strings stay put */
+    assert_null(wh_exchange_keep_text(ex, "y", 1));
+    wh_exchange_unref(ex);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_response_head_is_observed),
+        cmocka_unit_test(test_refused_head_is_not_observed),
+        cmocka_unit_test(test_no_observer),
+        cmocka_unit_test(test_keep_text_is_bounded),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
