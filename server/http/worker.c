@@ -219,7 +219,12 @@ void wh_worker_stop(wh_worker_t *w, bool quick)
         /* A graceful stop first takes every connection already queued (they were promised
          * an answer), then closes its listeners: once every process has, new clients are
          * refused instead of left waiting. */
+        /* Without a master (or when it stops for good) this close may be the last one. */
+        bool last = w->sb == NULL || atomic_load(&w->sb->server_stopping);
         for (size_t i = 0; i < w->listener_count; i++) {
+            if (last && wh_listener_refuse_new(&w->listeners[i]) != 0)
+                wh_log(WH_LOG_WARNING, "cannot stop new connections on %s before closing it: %s",
+                       w->listeners[i].display, strerror(errno));
             bool stuck = w->slot && atomic_load(&w->slot->stuck);
             if (!quick && !stuck) /* a stuck worker leaves them to the others */
                 accept_some(w, &w->listeners[i], INT32_MAX);
