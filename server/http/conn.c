@@ -95,7 +95,8 @@ static void update_timer(wh_conn_t *c)
         arm_timer(c, WH_TIMER_BODY, cfg->body_timeout);
     else if (c->http.started || c->pending.len > 0 || c->requests == 0)
         arm_timer(c, WH_TIMER_HEAD, cfg->header_timeout);
-    else if (c->worker->stopping && cfg->keep_alive > (double)STOP_DRAIN_MS / MS_PER_SECOND)
+    else if (c->worker->stopping &&
+             (cfg->keep_alive <= 0 || cfg->keep_alive > (double)STOP_DRAIN_MS / MS_PER_SECOND))
         arm_timer(c, WH_TIMER_IDLE, (double)STOP_DRAIN_MS / MS_PER_SECOND);
     else
         arm_timer(c, WH_TIMER_IDLE, cfg->keep_alive);
