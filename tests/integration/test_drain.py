@@ -6,7 +6,6 @@ the close (RFC 9112 §9.6). The figures (sent, lost) are printed for the closing
 
 import http.client
 import os
-import re
 import shutil
 import signal
 import socket
@@ -146,9 +145,8 @@ class KeepAliveLoad:
                     conn = None
                     with self.lock:
                         self.refused += 1
-                    if self.server_stopping.is_set():
-                        return
-                    self.lost.append("refused while the server was running")
+                        if not self.server_stopping.is_set():
+                            self.lost.append("refused while the server was running")
                     return
             outcome, will_close, pid = self._one(conn)
             with self.lock:
