@@ -622,6 +622,36 @@ static void runner_release_kept(runner_t *r)
         Py_CLEAR(r->input);
 }
 
+/* Set in a process the app forked (pthread_atfork): the server's listeners are closed there
+ * (server/http/worker.c), and it must not go on serving as a second copy of this worker. */
+static volatile sig_atomic_t forked_by_app;
+
+static void note_forked_child(void)
+{
+    forked_by_app = 1;
+}
+
+/* The app forked and its child returned into the server (or raised SystemExit there): the
+ * child ends here, with the exit status SystemExit carried (0 for a plain return). */
+static _Noreturn void leave_forked_child(PyObject *result)
+{
+    int status = result != NULL ? 0 : 1;
+    if (result == NULL && PyErr_ExceptionMatches(PyExc_SystemExit)) {
+        PyObject *type, *value, *tb;
+        PyErr_Fetch(&type, &value, &tb);
+        PyObject *code = value ? PyObject_GetAttrString(value, "code") : NULL;
+        status = code == NULL || code == Py_None ? 0
+                 : PyLong_Check(code)            ? (int)PyLong_AsLong(code)
+                                                 : 1;
+        PyErr_Clear();
+    }
+    wh_log(WH_LOG_WARNING,
+           "a process forked by the application (pid %ld) returned into the server: it exits "
+           "(end a forked child with os._exit)",
+           (long)getpid());
+    _exit(status);
+}
+
 static void run_exchange(runner_t *r, wh_exchange_t *ex)
 {
     const wh_request_t *req = wh_exchange_request(ex);
@@ -641,6 +671,8 @@ static void run_exchange(runner_t *r, wh_exchange_t *ex)
     if (environ != NULL) {
         PyObject *args[] = {environ, (PyObject *)sr};
         result = PyObject_Vectorcall(app, args, 2, NULL);
+        if (forked_by_app)
+            leave_forked_child(result);
     }
     if (result != NULL)
         rc = send_result(sr, result);
@@ -701,6 +733,11 @@ void wh_wsgi_fini(void)
 
 int wh_wsgi_start(wh_jobq_t *q, int threads)
 {
+    int err = pthread_atfork(NULL, NULL, note_forked_child);
+    if (err != 0) {
+        wh_log(WH_LOG_CRITICAL, "cannot set up the fork handler: %s", strerror(err));
+        return -1;
+    }
     runners = calloc((size_t)threads, sizeof(*runners));
     if (runners == NULL) {
         wh_log(WH_LOG_CRITICAL, "out of memory starting %d runner threads", threads);
@@ -709,7 +746,7 @@ int wh_wsgi_start(wh_jobq_t *q, int threads)
     /* Runners never handle signals: the server's loop owns them. They inherit this mask. */
     sigset_t all, old;
     sigfillset(&all);
-    int err = pthread_sigmask(SIG_SETMASK, &all, &old);
+    err = pthread_sigmask(SIG_SETMASK, &all, &old);
     for (int i = 0; err == 0 && i < threads; i++) {
         runners[i].queue = q;
         atomic_init(&runners[i].done, 0);

@@ -74,6 +74,8 @@ typedef struct {
     /* --reload: set by the worker that saw a change when it asks the master for a HUP; the
      * master clears it once the new workers are ready, so one change makes one reload. */
     _Atomic int reload_requested;
+    /* The whole server is stopping (not a reload): the listeners' last close is coming. */
+    _Atomic int server_stopping;
 } wh_scoreboard_t;
 
 /* Maps a zeroed scoreboard shared with future children. NULL on failure. */

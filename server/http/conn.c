@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/sendfile.h>
 #include <sys/uio.h>
 #include <time.h>
@@ -27,6 +28,10 @@ enum { IOV_BATCH = 64 };
 enum { SENDFILE_CHUNK = 1024 * 1024 };
 /* Lingering close: how long and how much we read and drop after answering an error. */
 enum { LINGER_TIMEOUT_MS = 2000, LINGER_MAX_BYTES = 1024 * 1024 };
+/* A stopping worker keeps reading an idle keep-alive connection this long (at most its
+ * keep-alive timeout): a client that sends on it gets an answer announcing the close instead of
+ * a closed socket racing its request. */
+enum { STOP_DRAIN_MS = 2000 };
 enum { MS_PER_SECOND = 1000, NS_PER_MS = 1000000 };
 
 static const char CONTINUE_100[] = "HTTP/1.1 100 Continue\r\n\r\n";
@@ -108,6 +113,9 @@ static void update_timer(wh_conn_t *c)
         arm_receive_timer(c, WH_TIMER_BODY, cfg->body_timeout);
     else if (c->http.started || c->pending.len > 0 || c->requests == 0)
         arm_receive_timer(c, WH_TIMER_HEAD, cfg->header_timeout);
+    else if (c->worker->stopping &&
+             (cfg->keep_alive <= 0 || cfg->keep_alive > (double)STOP_DRAIN_MS / MS_PER_SECOND))
+        arm_timer(c, WH_TIMER_IDLE, (double)STOP_DRAIN_MS / MS_PER_SECOND);
     else
         arm_timer(c, WH_TIMER_IDLE, cfg->keep_alive);
     if (c->state != WH_CONN_READING || c->timer_kind == WH_TIMER_IDLE)
@@ -115,6 +123,19 @@ static void update_timer(wh_conn_t *c)
 }
 
 static void send_error(wh_conn_t *c, int status, const char *detail);
+static void on_readable(wh_conn_t *c);
+
+/* An idle connection's time is up. A request already received is read and answered (it was on
+ * the wire before the close); otherwise the connection closes with nothing unread. */
+static void idle_timeout(wh_conn_t *c)
+{
+    int unread = 0;
+    if (!c->peer_eof && ioctl(c->fd, FIONREAD, &unread) == 0 && unread > 0) {
+        on_readable(c);
+        return;
+    }
+    conn_close(c);
+}
 
 static void on_timer(uv_timer_t *timer)
 {
@@ -145,6 +166,9 @@ static void on_timer(uv_timer_t *timer)
     case WH_TIMER_WRITE:
         wh_log(WH_LOG_INFO, "%s: client stopped reading the response: closing", c->remote_addr);
         conn_close(c);
+        return;
+    case WH_TIMER_IDLE:
+        idle_timeout(c);
         return;
     default:
         conn_close(c);
@@ -370,15 +394,14 @@ static void response_done(wh_conn_t *c)
     const wh_observer_t *obs = c->worker->observer;
     if (obs) /* the access log line, metrics */
         obs->request_done(obs->self, c, WH_REQUEST_ANSWERED);
-    bool keep = !(c->ex_state & WH_EX_CLOSE) && c->ex->keep_alive_wanted && !c->worker->stopping;
+    /* A stopping worker keeps a connection whose answer did not announce the close: its client
+     * may be sending the next request already, which gets `Connection: close` (see submit). */
+    bool keep = !(c->ex_state & WH_EX_CLOSE) && c->ex->keep_alive_wanted;
     wh_exchange_unref(c->ex);
     c->ex = NULL;
     c->ex_state = 0;
     c->requests++;
     wh_worker_request_done(c->worker);
-    /* The request that reaches --max-requests has just stopped the worker: close rather
-     * than carry one request more. */
-    keep = keep && !c->worker->stopping;
     if (!keep) {
         linger_close(c);
         return;
@@ -413,7 +436,11 @@ static void submit(wh_conn_t *c)
         send_error(c, 503, "out of memory");
         return;
     }
-    bool keep_alive = c->http.keep_alive && !c->http.upgrade;
+    /* A stopping worker announces the close (RFC 9112 §9.6), and so does the request that
+     * reaches --max-requests: closing after a keep-alive answer could eat the next request. */
+    w->requests_started++;
+    bool last = w->max_requests && w->requests_started >= w->max_requests;
+    bool keep_alive = c->http.keep_alive && !c->http.upgrade && !w->stopping && !last;
     bool http10 = c->http.parser.http_minor == 0;
     const wh_listener_t *l = c->listener;
     wh_peer_t peer = {
@@ -673,11 +700,17 @@ void wh_conn_on_output(wh_conn_t *c)
 
 void wh_conn_stop(wh_conn_t *c, bool quick)
 {
-    /* An idle keep-alive connection is closed at once (its client reconnects elsewhere); a
-     * new one that has not sent its first request yet was promised an answer, so it gets it
-     * (bounded by the graceful timeout). */
-    bool idle = c->state == WH_CONN_READING && !c->http.started && c->pending.len == 0;
-    if (quick || (idle && c->requests > 0) || c->state == WH_CONN_LINGER)
+    if (quick || c->state == WH_CONN_LINGER) {
         conn_close(c);
-    /* Otherwise response_done sees worker->stopping and closes after this response. */
+        return;
+    }
+    /* Closing an idle keep-alive connection now would race a request its client may be
+     * sending: it is read for the drain window instead (update_timer). A new connection that
+     * has not sent its first request yet was promised an answer (bounded by the graceful
+     * timeout); a busy one answers with `Connection: close` or goes on to the next request,
+     * which does. */
+    if (c->state == WH_CONN_READING && c->timer_kind == WH_TIMER_IDLE) {
+        c->timer_kind = WH_TIMER_NONE;
+        update_timer(c);
+    }
 }

@@ -78,8 +78,8 @@ int wh_conn_start(wh_worker_t *w, const wh_listener_t *l, int fd, const struct s
 /* The runner queued output for the conn's exchange. */
 void wh_conn_on_output(wh_conn_t *c);
 
-/* Worker stop: close now if idle; otherwise finish the request in flight and close, or with
- * `quick` close at once. */
+/* Worker stop: with `quick` close at once; otherwise keep reading for the drain window and
+ * close after an answer that announced it (or once idle for the window). */
 void wh_conn_stop(wh_conn_t *c, bool quick);
 
 #endif

@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/filter.h>
 #include <netdb.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -136,6 +137,7 @@ static int adopt_fd(const char *spec, int fd, wh_listener_t *out, char *err, siz
         return fail(err, err_size, spec, strerror(errno));
     out->fd = fd;
     out->owner = false; /* whoever made it removes its file */
+    out->adopted = true;
     if (ss.ss_family == AF_UNIX) {
         out->is_unix = true;
         snprintf(out->host, sizeof(out->host), "%s", ((struct sockaddr_un *)&ss)->sun_path);
@@ -236,6 +238,26 @@ int wh_listen(const char *spec, int backlog, wh_listener_t *out, char *err, size
     snprintf(out->display, sizeof(out->display), "http://%s%s%s:%s", v6 ? "[" : "", out->host,
              v6 ? "]" : "", out->port);
     return 0;
+}
+
+/* A TCP socket filter sees the segment from its TCP header on: byte 13 holds the flags. */
+enum { TCP_FLAGS_OFFSET = 13, TCP_FLAG_SYN = 0x02, TCP_FLAG_ACK = 0x10 };
+
+int wh_listener_refuse_new(const wh_listener_t *l)
+{
+    if (l->fd < 0 || l->is_unix || l->adopted)
+        return 0;
+    /* Drop a SYN without ACK (a new connection attempt); keep everything else, such as the
+     * last ACK of a handshake already under way, which still completes into the queue. */
+    static struct sock_filter code[] = {
+        BPF_STMT(BPF_LD | BPF_B | BPF_ABS, TCP_FLAGS_OFFSET),
+        BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, TCP_FLAG_ACK, 1, 0),
+        BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, TCP_FLAG_SYN, 1, 0),
+        BPF_STMT(BPF_RET | BPF_K, UINT32_MAX), /* keep the whole segment */
+        BPF_STMT(BPF_RET | BPF_K, 0),          /* drop */
+    };
+    struct sock_fprog prog = {.len = sizeof(code) / sizeof(code[0]), .filter = code};
+    return setsockopt(l->fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog));
 }
 
 void wh_listener_close(wh_listener_t *l)

@@ -10,7 +10,8 @@ enum { WH_ADDR_TEXT_MAX = 128, WH_PORT_TEXT_MAX = 8 };
 typedef struct {
     int fd;
     bool is_unix;
-    bool owner; /* this process made it: closing also removes a Unix socket's file */
+    bool owner;   /* this process made it: closing also removes a Unix socket's file */
+    bool adopted; /* inherited (fd://, systemd): its maker keeps it after we exit */
     char host[WH_ADDR_TEXT_MAX];         /* numeric address, or the socket path */
     char port[WH_PORT_TEXT_MAX];         /* the bound port ("" for Unix sockets) */
     char display[WH_ADDR_TEXT_MAX + 32]; /* "http://127.0.0.1:8000" or "unix:/path" */
@@ -25,6 +26,13 @@ int wh_listen(const char *spec, int backlog, wh_listener_t *out, char *err, size
 /* Adopts the sockets systemd passed (LISTEN_FDS, when LISTEN_PID is this process). Returns
  * how many (0 when none), or -1 with `err` set. */
 int wh_listen_systemd(wh_listener_t *out, size_t max, char *err, size_t err_size);
+
+/* Before the server's last close of a TCP listener: new connection attempts (SYNs) are dropped
+ * from now on, so none can complete into the accept queue between the final accept and the
+ * close (the close would reset it, after the client thought it connected). Their clients retry
+ * the SYN and are refused once the socket is gone. Adopted sockets are left alone (they live
+ * on); 0, or -1 with errno. */
+int wh_listener_refuse_new(const wh_listener_t *l);
 
 void wh_listener_close(wh_listener_t *l);
 

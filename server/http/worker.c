@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -32,6 +33,23 @@ enum { LOG_FLUSH_BYTES = 16 * 1024, LOG_FLUSH_MS = 50 };
 enum { HEARTBEAT_MS = 1000 };
 
 static void on_accept(uv_poll_t *handle, int status, int events);
+
+/* This process's worker, for the fork handler below (one worker per process). */
+static wh_worker_t *this_worker;
+
+/* In a process the app forks (os.fork, multiprocessing, a C extension's fork()): the listening
+ * sockets are not its to keep. Held there, they would outlive the server (the port stays in
+ * LISTEN, the kernel queues connections nobody answers, a new server cannot bind). close(2) is
+ * async-signal-safe, as a fork handler must be. */
+static void close_listeners_in_child(void)
+{
+    wh_worker_t *w = this_worker;
+    for (size_t i = 0; w && i < w->listener_count; i++) {
+        if (w->listeners[i].fd >= 0)
+            close(w->listeners[i].fd);
+        w->listeners[i].fd = -1;
+    }
+}
 
 static void set_accepting(wh_worker_t *w, bool on)
 {
@@ -219,7 +237,12 @@ void wh_worker_stop(wh_worker_t *w, bool quick)
         /* A graceful stop first takes every connection already queued (they were promised
          * an answer), then closes its listeners: once every process has, new clients are
          * refused instead of left waiting. */
+        /* Without a master (or when it stops for good) this close may be the last one. */
+        bool last = w->sb == NULL || atomic_load(&w->sb->server_stopping);
         for (size_t i = 0; i < w->listener_count; i++) {
+            if (last && wh_listener_refuse_new(&w->listeners[i]) != 0)
+                wh_log(WH_LOG_WARNING, "cannot stop new connections on %s before closing it: %s",
+                       w->listeners[i].display, strerror(errno));
             bool stuck = w->slot && atomic_load(&w->slot->stuck);
             if (!quick && !stuck) /* a stuck worker leaves them to the others */
                 accept_some(w, &w->listeners[i], INT32_MAX);
@@ -341,6 +364,14 @@ int wh_worker_init(wh_worker_t *w, const wh_config_t *cfg, wh_listener_t *listen
                    size_t listener_count, wh_jobq_t *jobq, wh_scoreboard_t *sb, int slot)
 {
     memset(w, 0, sizeof(*w));
+    static bool fork_handler_set;
+    int err = fork_handler_set ? 0 : pthread_atfork(NULL, NULL, close_listeners_in_child);
+    if (err != 0) {
+        wh_log(WH_LOG_CRITICAL, "cannot set up the fork handler: %s", strerror(err));
+        return -1;
+    }
+    fork_handler_set = true;
+    this_worker = w;
     w->cfg = cfg;
     w->sb = sb;
     w->slot = sb ? &sb->slots[slot] : NULL;

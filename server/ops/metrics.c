@@ -220,10 +220,22 @@ int wh_metrics_render(const wh_scoreboard_t *sb, wh_buf_t *out)
 
 /* ---- the master's /metrics server -------------------------------------------------------- */
 
-enum { MAX_CLIENTS = 8, REQUEST_MAX = 8192, CLIENT_DEADLINE_MS = 5000 };
+/* The scrape endpoint must answer while someone holds connections to it: it accepts every
+ * connection at once (up to ACCEPT_BATCH per wake-up), and when all MAX_CLIENTS slots are taken
+ * the oldest client still sending its request (else the oldest of all) makes room. A request
+ * head must arrive within HEAD_DEADLINE_MS (a scraper sends it with the connection); the
+ * answer gets WRITE_DEADLINE_MS. */
+enum {
+    MAX_CLIENTS = 8,
+    ACCEPT_BATCH = 64,
+    REQUEST_MAX = 8192,
+    HEAD_DEADLINE_MS = 1000,
+    WRITE_DEADLINE_MS = 5000,
+};
 
 typedef struct {
-    int fd; /* -1: free */
+    int fd;            /* -1: free */
+    uint64_t accepted; /* accept order, to find the oldest */
     uint64_t deadline_ms;
     wh_buf_t in;
     wh_buf_t out;
@@ -235,6 +247,7 @@ struct wh_metrics_server {
     wh_listener_t listener;
     wh_scoreboard_t *sb;
     client_t clients[MAX_CLIENTS];
+    uint64_t accepts;
 };
 
 wh_metrics_server_t *wh_metrics_server_new(wh_listener_t *listener, wh_scoreboard_t *sb)
@@ -287,17 +300,13 @@ void wh_metrics_server_free(wh_metrics_server_t *m)
 int wh_metrics_server_pollfds(wh_metrics_server_t *m, struct pollfd *fds, int max)
 {
     int n = 0;
-    bool room = false;
+    if (m->listener.fd >= 0 && n < max) /* always: a full house makes room (accept_clients) */
+        fds[n++] = (struct pollfd){.fd = m->listener.fd, .events = POLLIN};
     for (int i = 0; i < MAX_CLIENTS && n < max; i++) {
         client_t *c = &m->clients[i];
-        if (c->fd < 0) {
-            room = true;
-            continue;
-        }
-        fds[n++] = (struct pollfd){.fd = c->fd, .events = c->writing ? POLLOUT : POLLIN};
+        if (c->fd >= 0)
+            fds[n++] = (struct pollfd){.fd = c->fd, .events = c->writing ? POLLOUT : POLLIN};
     }
-    if (room && n < max && m->listener.fd >= 0)
-        fds[n++] = (struct pollfd){.fd = m->listener.fd, .events = POLLIN};
     return n;
 }
 
@@ -369,6 +378,7 @@ static void client_read(wh_metrics_server_t *m, client_t *c)
     c->in.len += (size_t)n;
     if (memmem(c->in.data, c->in.len, "\r\n\r\n", 4) || memmem(c->in.data, c->in.len, "\n\n", 2)) {
         respond(m, c);
+        c->deadline_ms = wh_monotonic_ms() + WRITE_DEADLINE_MS;
         if (c->fd >= 0)
             client_write(c); /* usually all of it fits in the socket buffer at once */
     } else if (c->in.len > REQUEST_MAX)
@@ -393,17 +403,36 @@ static void client_write(client_t *c)
     client_close(c);
 }
 
-static void accept_clients(wh_metrics_server_t *m)
+/* A free slot, or the one to evict: the oldest client still sending its request, else the
+ * oldest of all. */
+static client_t *slot_for_new(wh_metrics_server_t *m)
 {
+    client_t *oldest_reading = NULL, *oldest = NULL;
     for (int i = 0; i < MAX_CLIENTS; i++) {
         client_t *c = &m->clients[i];
-        if (c->fd >= 0)
-            continue;
+        if (c->fd < 0)
+            return c;
+        if (!c->writing && (oldest_reading == NULL || c->accepted < oldest_reading->accepted))
+            oldest_reading = c;
+        if (oldest == NULL || c->accepted < oldest->accepted)
+            oldest = c;
+    }
+    client_t *victim = oldest_reading ? oldest_reading : oldest;
+    client_close(victim);
+    return victim;
+}
+
+static void accept_clients(wh_metrics_server_t *m)
+{
+    for (int i = 0; i < ACCEPT_BATCH; i++) {
         int fd = accept4(m->listener.fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0)
             return;
+        client_t *c = slot_for_new(m);
         c->fd = fd;
-        c->deadline_ms = wh_monotonic_ms() + CLIENT_DEADLINE_MS;
+        c->accepted = ++m->accepts;
+        c->deadline_ms = wh_monotonic_ms() + HEAD_DEADLINE_MS;
+        client_read(m, c); /* a scraper's request usually came with the connection */
     }
 }
 

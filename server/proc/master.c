@@ -186,6 +186,7 @@ static void start_stop(master_t *m, bool quick)
     /* Close our copies of the listeners first: kept open, they would keep the sockets alive
      * after the workers have taken the last queued connection and closed theirs, and
      * connections queued meanwhile would be reset at exit instead of refused. */
+    atomic_store(&m->sb->server_stopping, 1);
     for (size_t i = 0; i < m->listener_count; i++)
         wh_listener_close(&m->listeners[i]);
     signal_all(m, quick ? SIGINT : SIGTERM);

@@ -1,6 +1,7 @@
 """A WSGI app for the process-model tests: which worker answered, hung requests, crashes,
 orphaned grandchildren and subprocesses."""
 
+import multiprocessing
 import os
 import subprocess
 import sys
@@ -70,8 +71,31 @@ def _subprocess(environ, start_response):
     return _text(start_response, str(done.returncode))
 
 
+def _fork(environ, start_response):
+    """Forks; the child (child=exit) calls sys.exit, (child=return) returns into the server
+    like the parent, or (child=sleep&s=SECONDS) sleeps and ends with os._exit. The parent
+    answers the child's PID."""
+    query = parse_qs(environ["QUERY_STRING"])
+    child = query["child"][0]
+    pid = os.fork()
+    if pid == 0:
+        if child == "exit":
+            sys.exit(0)
+        if child == "sleep":
+            time.sleep(float(query["s"][0]))
+            os._exit(0)
+        return _text(start_response, "the child")
+    return _text(start_response, str(pid))
+
+
+def _multiprocessing(environ, start_response):
+    with multiprocessing.get_context("fork").Pool(2) as pool:
+        return _text(start_response, str(sum(pool.map(abs, [-1, -2, -3]))))
+
+
 ROUTES = {"/pid": _pid, "/version": _version, "/sleep": _sleep, "/exit": _exit,
-          "/orphan": _orphan, "/zombies": _zombies, "/subprocess": _subprocess}
+          "/orphan": _orphan, "/zombies": _zombies, "/subprocess": _subprocess,
+          "/fork": _fork, "/multiprocessing": _multiprocessing}
 
 
 def application(environ, start_response):

@@ -4,10 +4,12 @@ Prometheus metrics, against the real binary on loopback (tests/apps/opsapp.py)."
 import json
 import os
 import re
+import resource
 import signal
 import socket
 import struct
 import subprocess
+import threading
 import time
 
 import pytest
@@ -506,6 +508,75 @@ def test_metrics_static_and_probe_split(start_server, tmp_path):
     assert s['wsgihost_requests_total{handler="probe",method="GET",status="2xx"}'] == 1
     assert s['wsgihost_requests_total{handler="app",method="GET",status="2xx"}'] == 1
     assert s['wsgihost_response_bytes_total{handler="static"}'] > len("static body")
+
+
+HELD_IDLE = 3000  # connections opened to the metrics port and never used
+HALF_SENT = 8  # requests left unfinished, renewed within the old 5 s deadline
+RENEW_SECONDS = 4.5
+SCRAPES = 20
+SCRAPE_LIMIT = 1.0  # seconds each scrape may take
+SCRAPE_INTERVAL = 0.5  # pacing, so the scrapes span two renewals
+
+
+def hold_half_sent(address, stop):
+    """Keeps HALF_SENT requests half sent, opening a fresh set every RENEW_SECONDS (bounded)."""
+    held = []
+    for _ in range(100):
+        fresh = []
+        for _ in range(HALF_SENT):
+            try:
+                s = socket.create_connection(address, timeout=2)
+                s.sendall(b"GET /metrics HTTP/1.1\r\nHost: m\r\n")
+                fresh.append(s)
+            except OSError:
+                continue  # evicted or refused: the attack goes on
+        for s in held:
+            s.close()
+        held = fresh
+        if stop.wait(RENEW_SECONDS):
+            break
+    for s in held:
+        s.close()
+
+
+def test_metrics_answer_while_connections_are_held(start_server):
+    """The scrape endpoint answers while someone holds connections to it: 3,000 idle ones plus
+    8 half-sent requests renewed every 4.5 s; every one of 20 scrapes comes back within 1 s."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    need = HELD_IDLE + 256
+    assert hard >= need, "the test needs %d file descriptors (ulimit -Hn is %d)" % (need, hard)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, need), hard))
+    idle, stop = [], threading.Event()
+    try:
+        srv = start_server(app=APP, args=["--metrics-bind", "127.0.0.1:0"])
+        address = metrics_url(srv)
+        for _ in range(HELD_IDLE):
+            s = socket.socket()
+            s.setblocking(False)
+            s.connect_ex(address)  # not waited for: a full backlog must not stall the test
+            idle.append(s)
+        attacker = threading.Thread(target=hold_half_sent, args=(address, stop), daemon=True)
+        attacker.start()
+        slow = []
+        for _ in range(SCRAPES):
+            started = time.monotonic()
+            try:
+                with wire.Conn(address, SCRAPE_LIMIT) as c:
+                    resp = c.request("GET", "/metrics", host="m")
+                ok = resp is not None and resp.status == 200
+            except OSError as e:
+                ok, resp = False, e
+            took = time.monotonic() - started
+            if not ok or took > SCRAPE_LIMIT:
+                slow.append((round(took, 2), resp))
+            time.sleep(SCRAPE_INTERVAL)
+        assert slow == [], "%d of %d scrapes failed or took over %gs: %s" % (
+            len(slow), SCRAPES, SCRAPE_LIMIT, slow[:5])
+    finally:
+        stop.set()
+        for s in idle:
+            s.close()
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
 
 
 def test_metrics_bind_in_use_fails(start_server):
