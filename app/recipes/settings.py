@@ -202,7 +202,16 @@ LOGGING = {
     },
 }
 
-# --- Differences between Django versions (3.2, 4.2, 5.x) -------------------
+# Under test, what the next Django release removes is an error, so the matrix
+# (scripts/test-matrix) catches it on every version it runs.
+if TESTING:
+    import warnings
+
+    from django.utils.deprecation import RemovedInNextVersionWarning
+
+    warnings.simplefilter("error", RemovedInNextVersionWarning)
+
+# --- Differences between Django versions (3.2, 4.2, 5.x, 6.x) --------------
 
 if django.VERSION >= (4, 2):
     STORAGES = {
