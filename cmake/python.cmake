@@ -33,8 +33,17 @@ if(WSGIHOST_WHEEL)
                             "use a Python built with --enable-shared")
     endif()
 else()
-    # The interpreter's real path becomes the embedded sys.executable default.
-    file(REAL_PATH "${Python3_EXECUTABLE}" WSGIHOST_PYTHON_EXECUTABLE)
+    # The interpreter's real path becomes the embedded sys.executable default: its own
+    # sys.executable, since Python3_EXECUTABLE may be a pyenv shim (a shell script) on PATH.
+    execute_process(
+        COMMAND "${Python3_EXECUTABLE}" -c "import sys; print(sys.executable)"
+        OUTPUT_VARIABLE _wh_py_executable
+        RESULT_VARIABLE _wh_py_executable_result
+        OUTPUT_STRIP_TRAILING_WHITESPACE)
+    if(NOT _wh_py_executable_result EQUAL 0 OR _wh_py_executable STREQUAL "")
+        set(_wh_py_executable "${Python3_EXECUTABLE}")
+    endif()
+    file(REAL_PATH "${_wh_py_executable}" WSGIHOST_PYTHON_EXECUTABLE)
 endif()
 
 # What python3-config would say for a static link: the archive and the libraries its built-in

@@ -16,11 +16,14 @@ static void mount_django(wh_static_t *s, const wh_config_t *cfg, bool announce)
         return;
     char err[ERROR_TEXT_MAX];
     if (dj.static_url && dj.static_root &&
-        wh_static_mount(s, dj.static_url, dj.static_root, false, err, sizeof(err)) != 0 && announce)
+        wh_static_mount(s, dj.static_url, dj.static_root, false, dj.manifest, err, sizeof(err)) !=
+            0 &&
+        announce)
         wh_log(WH_LOG_WARNING, "%s (run collectstatic?); the app will see %s requests", err,
                dj.static_url);
     if (cfg->serve_media && dj.media_url && dj.media_root &&
-        wh_static_mount(s, dj.media_url, dj.media_root, true, err, sizeof(err)) != 0 && announce)
+        wh_static_mount(s, dj.media_url, dj.media_root, true, NULL, err, sizeof(err)) != 0 &&
+        announce)
         wh_log(WH_LOG_WARNING, "%s; the app will see %s requests", err, dj.media_url);
     if (cfg->serve_media && !(dj.media_url && dj.media_root) && announce)
         wh_log(WH_LOG_WARNING, "--serve-media: the app's MEDIA_URL or MEDIA_ROOT is not set");

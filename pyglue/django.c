@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* A setting as a malloc'd C string (str() of it, so Path objects work), or NULL when it is
- * missing, None, empty or cannot be read. */
+/* A setting (or any attribute) as a malloc'd C string (str() of it, so Path objects work), or NULL
+ * when it is missing, None, empty or cannot be read. */
 static char *setting(PyObject *settings, const char *name)
 {
     PyObject *value = PyObject_GetAttrString(settings, name);
@@ -48,6 +48,56 @@ static char *local_url(char *url)
     return abs;
 }
 
+/* 1 when obj is an instance of module.name, 0 when not or when that cannot be told. */
+static int is_instance(PyObject *obj, const char *module, const char *name)
+{
+    PyObject *mod = PyImport_ImportModule(module);
+    PyObject *cls = mod ? PyObject_GetAttrString(mod, name) : NULL;
+    int yes = cls ? PyObject_IsInstance(obj, cls) : -1;
+    Py_XDECREF(cls);
+    Py_XDECREF(mod);
+    if (yes < 0) {
+        PyErr_Clear();
+        return 0;
+    }
+    return yes;
+}
+
+/* The storage collectstatic writes to (STORAGES["staticfiles"] on Django >= 4.2,
+ * STATICFILES_STORAGE before; a subclass or OPTIONS may move its location and rename its
+ * manifest): where it keeps the files on this machine, its URL and its manifest's path.
+ * Returns 1 when it is a local FileSystemStorage (fields set), 0 otherwise (say, a cloud
+ * storage): the settings then tell. */
+static int static_storage(char **root, char **url, char **manifest)
+{
+    PyObject *mod = PyImport_ImportModule("django.contrib.staticfiles.storage");
+    PyObject *storage = mod ? PyObject_GetAttrString(mod, "staticfiles_storage") : NULL;
+    Py_XDECREF(mod);
+    int local = storage && is_instance(storage, "django.core.files.storage", "FileSystemStorage");
+    if (local) {
+        *root = setting(storage, "location");
+        *url = setting(storage, "base_url");
+    }
+    if (local && is_instance(storage, "django.contrib.staticfiles.storage", "ManifestFilesMixin")) {
+        /* Django >= 4.2 may keep the manifest in another storage (manifest_storage). */
+        PyObject *where = PyObject_GetAttrString(storage, "manifest_storage");
+        if (where == NULL) {
+            PyErr_Clear();
+            where = Py_NewRef(storage);
+        }
+        PyObject *name = PyObject_GetAttrString(storage, "manifest_name");
+        PyObject *path = name ? PyObject_CallMethod(where, "path", "O", name) : NULL;
+        Py_XDECREF(name);
+        Py_DECREF(where);
+        const char *utf8 = path && PyUnicode_Check(path) ? PyUnicode_AsUTF8(path) : NULL;
+        *manifest = utf8 ? strdup(utf8) : NULL;
+        Py_XDECREF(path);
+    }
+    PyErr_Clear(); /* ImproperlyConfigured, an import error: the settings then tell */
+    Py_XDECREF(storage);
+    return local;
+}
+
 int wh_py_django_paths(wh_django_paths_t *out)
 {
     memset(out, 0, sizeof(*out));
@@ -61,8 +111,13 @@ int wh_py_django_paths(wh_django_paths_t *out)
         PyObject *configured = settings ? PyObject_GetAttrString(settings, "configured") : NULL;
         if (configured && PyObject_IsTrue(configured) == 1) {
             found = 1;
-            out->static_url = local_url(setting(settings, "STATIC_URL"));
-            out->static_root = setting(settings, "STATIC_ROOT");
+            if (static_storage(&out->static_root, &out->static_url, &out->manifest) != 1 ||
+                out->static_root == NULL || out->static_url == NULL) {
+                wh_django_paths_free(out);
+                out->static_url = setting(settings, "STATIC_URL");
+                out->static_root = setting(settings, "STATIC_ROOT");
+            }
+            out->static_url = local_url(out->static_url);
             out->media_url = local_url(setting(settings, "MEDIA_URL"));
             out->media_root = setting(settings, "MEDIA_ROOT");
         }
@@ -81,5 +136,6 @@ void wh_django_paths_free(wh_django_paths_t *p)
     free(p->static_root);
     free(p->media_url);
     free(p->media_root);
+    free(p->manifest);
     memset(p, 0, sizeof(*p));
 }

@@ -60,12 +60,15 @@ int wh_py_manage(const wh_py_options_t *opts, int argc, char **argv);
 int wh_py_close_db_connections(void);
 
 /* Django's static and media settings (pyglue/django.c): the URLs as local prefixes ("/static/";
- * NULL when unset or a full URL such as a CDN's) and the directories (NULL when unset). */
+ * NULL when unset or a full URL such as a CDN's) and the directories (NULL when unset). The
+ * static ones come from the staticfiles storage when it is a local one (STORAGES' OPTIONS and
+ * subclasses may move it), else from STATIC_URL and STATIC_ROOT. */
 typedef struct {
     char *static_url;
     char *static_root;
     char *media_url;
     char *media_root;
+    char *manifest; /* ManifestStaticFilesStorage's manifest (a subclass may rename it), or NULL */
 } wh_django_paths_t;
 
 /* After wh_py_init, before wh_py_start: 1 when the app configured Django's settings (fields

@@ -10,9 +10,10 @@ import sys
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import dj_database_url
 import django
 from django.core.exceptions import ImproperlyConfigured
+
+from recipes import database
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -108,10 +109,7 @@ TEMPLATES = [
 CONN_MAX_AGE = env_int("CONN_MAX_AGE", 60)
 
 if os.environ.get("DATABASE_URL"):
-    DATABASES = {"default": dj_database_url.parse(os.environ["DATABASE_URL"], conn_max_age=CONN_MAX_AGE)}
-    # Older dj-database-url releases name the long-removed psycopg2 alias.
-    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql_psycopg2":
-        DATABASES["default"]["ENGINE"] = "django.db.backends.postgresql"
+    DATABASES = {"default": database.parse(os.environ["DATABASE_URL"], conn_max_age=CONN_MAX_AGE)}
 else:
     DATABASES = {
         "default": {
@@ -204,7 +202,16 @@ LOGGING = {
     },
 }
 
-# --- Differences between Django versions (3.2, 4.2, 5.x) -------------------
+# Under test, what the next Django release removes is an error, so the matrix
+# (scripts/test-matrix) catches it on every version it runs.
+if TESTING:
+    import warnings
+
+    from django.utils.deprecation import RemovedInNextVersionWarning
+
+    warnings.simplefilter("error", RemovedInNextVersionWarning)
+
+# --- Differences between Django versions (3.2, 4.2, 5.x, 6.x) --------------
 
 if django.VERSION >= (4, 2):
     STORAGES = {

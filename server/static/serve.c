@@ -26,7 +26,7 @@ static const char MANIFEST_NAME[] = "staticfiles.json";
 static const char INDEX_NAME[] = "index.html";
 static const char MIME_TYPES_PATH[] = "/etc/mime.types";
 static const char ALLOW_METHODS[] = "GET, HEAD";
-enum { PREFIX_MAX = 1024, MAX_HEADERS = 16, VALUE_MAX = 128, Q_NONE = 0 };
+enum { PREFIX_MAX = 1024, MAX_HEADERS = 16, VALUE_MAX = 128, Q_NONE = 0, MANIFEST_NAME_MAX = 256 };
 
 typedef struct {
     char prefix[PREFIX_MAX];
@@ -35,6 +35,7 @@ typedef struct {
     int root_fd;
     bool media;
     wh_manifest_t manifest;
+    char manifest_name[MANIFEST_NAME_MAX]; /* for the log line */
 } mount_t;
 
 struct wh_static {
@@ -83,8 +84,8 @@ size_t wh_static_mount_count(const wh_static_t *s)
     return s->mount_count;
 }
 
-int wh_static_mount(wh_static_t *s, const char *prefix, const char *root, bool media, char *err,
-                    size_t err_size)
+int wh_static_mount(wh_static_t *s, const char *prefix, const char *root, bool media,
+                    const char *manifest, char *err, size_t err_size)
 {
     if (s->mount_count == WH_STATIC_MAX_MOUNTS)
         return wh_errorf(err, err_size, "too many static mounts (at most %d)",
@@ -115,11 +116,22 @@ int wh_static_mount(wh_static_t *s, const char *prefix, const char *root, bool m
     }
     m->media = media;
     m->manifest = (wh_manifest_t){NULL, 0};
+    m->manifest_name[0] = '\0';
     if (!media) {
         char path[PATH_MAX];
-        if (snprintf(path, sizeof(path), "%s/%s", root, MANIFEST_NAME) < (int)sizeof(path) &&
-            wh_manifest_load(&m->manifest, path) != 0)
-            wh_log(WH_LOG_WARNING, "cannot read %s: hashed files get the short max-age", path);
+        if (manifest == NULL &&
+            snprintf(path, sizeof(path), "%s/%s", root, MANIFEST_NAME) < (int)sizeof(path))
+            manifest = path;
+        if (manifest != NULL && wh_manifest_load(&m->manifest, manifest) != 0)
+            wh_log(WH_LOG_WARNING, "cannot read %s: hashed files get the short max-age", manifest);
+        /* The name for the log line; a longer one than a file name can be is left out. */
+        const char *slash = manifest ? strrchr(manifest, '/') : NULL;
+        int n = snprintf(m->manifest_name, sizeof(m->manifest_name), "%s",
+                         slash      ? slash + 1
+                         : manifest ? manifest
+                                    : "");
+        if (n < 0 || (size_t)n >= sizeof(m->manifest_name))
+            m->manifest_name[0] = '\0';
     }
     s->mount_count++;
     return 0;
@@ -129,8 +141,9 @@ void wh_static_log_mounts(const wh_static_t *s)
 {
     for (size_t i = 0; i < s->mount_count; i++) {
         const mount_t *m = &s->mounts[i];
-        wh_log(WH_LOG_INFO, "Serving %s files: %s from %s%s", m->media ? "media" : "static",
-               m->prefix, m->root, m->manifest.count ? " (manifest: staticfiles.json)" : "");
+        wh_log(WH_LOG_INFO, "Serving %s files: %s from %s%s%s%s", m->media ? "media" : "static",
+               m->prefix, m->root, m->manifest.count ? " (manifest: " : "", m->manifest_name,
+               m->manifest.count ? ")" : "");
     }
     wh_log(WH_LOG_DEBUG, "static files resolved with %s",
            wh_static_open_uses_openat2() ? "openat2(RESOLVE_BENEATH)" : "the O_NOFOLLOW walk");
@@ -147,7 +160,7 @@ int wh_static_mount_spec(wh_static_t *s, const char *spec, char *err, size_t err
         return wh_errorf(err, err_size, "invalid --static '%s': prefix too long", spec);
     memcpy(prefix, spec, len);
     prefix[len] = '\0';
-    return wh_static_mount(s, prefix, eq + 1, false, err, err_size);
+    return wh_static_mount(s, prefix, eq + 1, false, NULL, err, err_size);
 }
 
 /* ---- answering ---------------------------------------------------------------------------- */

@@ -1,7 +1,9 @@
 """Fixtures that run the real wsgihost binary.
 
 The binary is $WSGIHOST_BIN, else <repo>/build/wsgihost; a missing binary fails every test that
-needs it with a message saying how to build it (nothing is skipped). Each server gets an
+needs it with a message saying how to build it (nothing is skipped). With
+$WSGIHOST_TEST_VIRTUALENV set, every server runs in that virtualenv (the binary must embed its
+Python): scripts/test-matrix tests Django from PyPI so. Each server gets an
 ephemeral port (--bind 127.0.0.1:0) and is found through the "Listening at: URL" line it
 writes to its error log (stderr). Stopping one sends SIGTERM and requires exit status 0 within
 a deadline; sanitizer reports (an ASan build) on its stderr fail the test.
@@ -27,6 +29,8 @@ APPS = REPO / "tests" / "apps"
 BIN = Path(os.environ.get("WSGIHOST_BIN") or REPO / "build" / "wsgihost")
 sys.path.insert(0, str(APPS))  # the tests share helpers (testapp.pattern) with the apps
 
+# A virtualenv every server and `wsgihost manage` runs in (VIRTUAL_ENV), for Django from PyPI.
+TEST_VIRTUALENV = os.environ.get("WSGIHOST_TEST_VIRTUALENV", "")
 LSAN_SUPPRESSIONS = Path(__file__).resolve().parent / "lsan.supp"
 START_TIMEOUT = float(os.environ.get("WSGIHOST_TEST_START_TIMEOUT", "30"))
 STOP_TIMEOUT = 15.0
@@ -71,6 +75,8 @@ def child_env(extra=None):
     (they would change the server's configuration), plus `extra`."""
     env = {k: v for k, v in os.environ.items()
            if not k.startswith("WSGIHOST_") and k not in ("PORT", "VIRTUAL_ENV", "WEB_CONCURRENCY")}
+    if TEST_VIRTUALENV:  # the matrix's rows with Django from PyPI (scripts/test-matrix)
+        env["VIRTUAL_ENV"] = TEST_VIRTUALENV
     # One worker process unless a test asks for more: the test apps count calls per process.
     env["WEB_CONCURRENCY"] = "1"
     # An ASan build: CPython's own leftovers at exit are not our leaks (see lsan.supp).

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from conftest import Server, wait_until
+from conftest import APPS, Server, wait_until
 from pgcluster import Cluster
 from support import free_port
 from recipesapp import APP, APP_DIR, app_env
@@ -156,5 +156,19 @@ def test_preload_with_postgres_closes_connections_before_forking(tmp_path, clust
         wait_until(lambda: srv.get("/api/recipes/").status == 200, 10, "the API")
         for _ in range(6):
             assert srv.get("/api/recipes/").status == 200
+    finally:
+        srv.stop()
+
+
+def test_preload_closes_a_connection_the_import_opened(tmp_path, cluster):
+    url = cluster.createdb("preload_import")
+    srv = Server(app="preload_query:application",
+                 args=["--chdir", str(APP_DIR), "--pythonpath", str(APPS), "--preload",
+                       "--workers", "2"],
+                 env=app_env(tmp_path, url), pythonpath=False)
+    try:
+        for _ in range(4):  # both workers, most likely; each must see the backend gone
+            resp = srv.get("/_t/master-backend")
+            assert (resp.status, resp.body) == (200, b"closed"), srv.stderr.text()[-2000:]
     finally:
         srv.stop()

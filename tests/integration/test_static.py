@@ -554,6 +554,43 @@ def test_django_relative_static_url(django_dirs):
         s.stop()
 
 
+IMMUTABLE = "max-age=315360000, public, immutable"
+
+
+def test_django_storages_manifest(django_dirs):
+    """ManifestStaticFilesStorage named in STORAGES (STATICFILES_STORAGE before Django 4.2)."""
+    s = django_server(dict(django_dirs, TEST_STATIC_STORAGE="manifest"))
+    try:
+        s.stderr.wait_for(r"Serving static files: /static/ from %s \(manifest: staticfiles\.json\)"
+                          % django_dirs["TEST_STATIC_ROOT"], 10)
+        assert get(s, "/static/" + HASHED).header("Cache-Control") == IMMUTABLE
+        assert get(s, "/static/css/app.css").header("Cache-Control") == "max-age=60, public"
+    finally:
+        s.stop()
+
+
+def test_django_custom_storage_subclass(django_dirs, tmp_path):
+    """A ManifestStaticFilesStorage subclass with its own manifest name, location and URL
+    (STORAGES OPTIONS on Django >= 4.2): wsgihost serves what collectstatic wrote there."""
+    assets = tmp_path / "assets"
+    shutil.copytree(tmp_path / "collected" / "css", assets / "css")
+    # Only the storage's own manifest lists the hashed name (Django's manifest format 1.0).
+    (assets / "assets.json").write_text(json.dumps(
+        {"paths": {"css/app.css": HASHED}, "version": "1.0"}))
+    s = django_server(dict(django_dirs, TEST_STATIC_STORAGE="custom", TEST_ASSETS_ROOT=str(assets)))
+    try:
+        s.stderr.wait_for(r"Serving static files: /assets/ from %s \(manifest: assets\.json\)"
+                          % assets, 10)
+        resp = get(s, "/assets/" + HASHED)
+        assert resp.status == 200 and resp.body == CSS
+        assert resp.header("Cache-Control") == IMMUTABLE
+        assert get(s, "/assets/css/app.css").header("Cache-Control") == "max-age=60, public"
+        # STATIC_ROOT is not where this storage collects: Django answers there.
+        assert get(s, "/static/css/app.css").body == b"django:/static/css/app.css"
+    finally:
+        s.stop()
+
+
 def test_no_static(django_dirs):
     s = django_server(django_dirs, ["--no-static"])
     try:
