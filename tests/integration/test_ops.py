@@ -16,7 +16,7 @@ import pytest
 
 import wire
 from conftest import binary, child_env, wait_until, APPS
-from support import samples, scrape
+from support import metrics_url, samples, scrape
 
 APP = "opsapp:application"
 

@@ -81,7 +81,7 @@ def test_sigterm_under_load_resets_no_connection(start_server):
     resets = 0
     for _ in range(STOP_RUNS):
         srv = start(start_server, workers=2)
-        load = Load(srv)
+        load = Load(srv, "/pid")
         load.wait_for(200)
         srv.send_signal(signal.SIGTERM)
         assert srv.wait_exit(timeout=20) == 0, srv.stderr.text()[-3000:]
@@ -296,7 +296,7 @@ def test_process_forked_by_the_app_does_not_serve(start_server, child):
 def test_subprocess_and_multiprocessing_work_in_the_app(start_server):
     srv = start(start_server, workers=1)
     assert srv.get("/subprocess").body == b"7"
-    assert srv.get("/multiprocessing").body == b"6"
+    assert srv.get("/multiprocessing").body == b"6 0"
     assert srv.get("/fork?child=exit").status == 200
-    assert srv.get("/multiprocessing").body == b"6"
+    assert srv.get("/multiprocessing").body == b"6 0"
     assert srv.get("/subprocess").body == b"7"
