@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "server/http/exchange_loop.h"
@@ -16,6 +17,19 @@ enum { OUTSEG_MIN_CAPACITY = 16 * 1024 };
 /* A runner producing more than the high-water mark waits until the loop has written the queue
  * down to the low-water mark: a slow client costs this much memory, never more. */
 enum { OUTPUT_HIGH_WATER = 1024 * 1024, OUTPUT_LOW_WATER = 256 * 1024 };
+
+enum { MS_PER_SECOND = 1000, NS_PER_MS = 1000000 };
+
+/* The notifier of the loop this runner thread hands output to (see exchange_loop.h), once it
+ * has handed any. */
+static _Thread_local wh_notifier_t *owing;
+
+static uint64_t monotonic_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts); /* cannot fail with this clock */
+    return (uint64_t)ts.tv_sec * MS_PER_SECOND + (uint64_t)ts.tv_nsec / NS_PER_MS;
+}
 
 wh_exchange_t *wh_exchange_new(wh_notifier_t *notifier)
 {
@@ -87,10 +101,24 @@ int wh_notifier_init(wh_notifier_t *n, uv_loop_t *loop, uv_async_cb cb)
 {
     n->head = n->tail = NULL;
     n->closed = false;
+    n->owed = n->loop_waiting = false;
+    n->pays = 0;
     atomic_init(&n->outstanding, 0);
     if (pthread_mutex_init(&n->mu, NULL) != 0)
         return -1;
+    pthread_condattr_t attr;
+    bool cond_ok = pthread_condattr_init(&attr) == 0;
+    if (cond_ok) {
+        cond_ok = pthread_condattr_setclock(&attr, CLOCK_MONOTONIC) == 0 &&
+                  pthread_cond_init(&n->paid_cond, &attr) == 0;
+        pthread_condattr_destroy(&attr);
+    }
+    if (!cond_ok) {
+        pthread_mutex_destroy(&n->mu);
+        return -1;
+    }
     if (uv_async_init(loop, &n->async, cb) != 0) {
+        pthread_cond_destroy(&n->paid_cond);
         pthread_mutex_destroy(&n->mu);
         return -1;
     }
@@ -111,12 +139,58 @@ wh_exchange_t *wh_notifier_take(wh_notifier_t *n)
     pthread_mutex_lock(&n->mu);
     wh_exchange_t *list = n->head;
     n->head = n->tail = NULL;
+    n->owed = false; /* the loop is awake and has them */
     pthread_mutex_unlock(&n->mu);
     return list;
 }
 
-/* Puts the exchange on the ready list (once) and wakes the loop. Called with ex->mu held, so
- * the loop's take_output sees whatever was queued before this. */
+void wh_notifier_pay(bool stale_only)
+{
+    wh_notifier_t *n = owing;
+    if (n == NULL)
+        return;
+    pthread_mutex_lock(&n->mu);
+    bool due = n->owed && !n->closed &&
+               (!stale_only || monotonic_ms() - n->owed_since_ms >= WH_WAKE_HOLD_MS);
+    if (due || !stale_only) {
+        /* About to block, owed or not, releases a waiting loop: this runner goes idle. */
+        n->owed = false;
+        n->pays++;
+        if (n->loop_waiting)
+            pthread_cond_signal(&n->paid_cond);
+        else if (due)
+            uv_async_send(&n->async); /* under the lock, so the handle cannot close meanwhile */
+    }
+    pthread_mutex_unlock(&n->mu);
+}
+
+uint64_t wh_notifier_pays(wh_notifier_t *n)
+{
+    pthread_mutex_lock(&n->mu);
+    uint64_t pays = n->pays;
+    pthread_mutex_unlock(&n->mu);
+    return pays;
+}
+
+void wh_notifier_wait(wh_notifier_t *n, uint64_t pays)
+{
+    struct timespec until;
+    clock_gettime(CLOCK_MONOTONIC, &until);
+    until.tv_nsec += (long)WH_WAKE_HOLD_MS * NS_PER_MS;
+    if (until.tv_nsec >= (long)MS_PER_SECOND * NS_PER_MS) {
+        until.tv_sec++;
+        until.tv_nsec -= (long)MS_PER_SECOND * NS_PER_MS;
+    }
+    pthread_mutex_lock(&n->mu);
+    n->loop_waiting = true;
+    while (n->pays == pays && pthread_cond_timedwait(&n->paid_cond, &n->mu, &until) != ETIMEDOUT) {
+    }
+    n->loop_waiting = false;
+    pthread_mutex_unlock(&n->mu);
+}
+
+/* Puts the exchange on the ready list (once); the wake-up is owed (see exchange_loop.h).
+ * Called with ex->mu held, so the loop's take_output sees whatever was queued before this. */
 static void notify_locked(wh_exchange_t *ex)
 {
     if (ex->in_ready || ex->local)
@@ -135,7 +209,11 @@ static void notify_locked(wh_exchange_t *ex)
     else
         n->head = ex;
     n->tail = ex;
-    uv_async_send(&n->async); /* under the lock, so the handle cannot close meanwhile */
+    if (!n->owed) {
+        n->owed = true;
+        n->owed_since_ms = monotonic_ms();
+    }
+    owing = n;
     pthread_mutex_unlock(&n->mu);
 }
 
@@ -447,6 +525,7 @@ int wh_exchange_sendfile(wh_exchange_t *ex, int fd, int64_t offset, int64_t coun
 
 int wh_exchange_wait_writable(wh_exchange_t *ex)
 {
+    wh_notifier_pay(false); /* the loop writes what is queued */
     pthread_mutex_lock(&ex->mu);
     while (!ex->client_gone && ex->queued_bytes > OUTPUT_LOW_WATER)
         pthread_cond_wait(&ex->writable, &ex->mu);

@@ -7,10 +7,18 @@
  *    _write, _sendfile and _wait_writable, from its own thread, and ends with exactly one
  *    wh_exchange_finish. After that call the runner must not touch the exchange or its request.
  *  - The request is read-only and valid from pop until finish.
- *  - The loop never waits for a runner, and a runner never touches a socket: output is queued in
- *    the exchange and the loop is woken (uv_async_t) to write it.
+ *  - A runner never touches a socket: output is queued in the exchange and handed to the loop,
+ *    which writes it. Hand-offs are batched both ways (wh_notifier_t in exchange_loop.h): the
+ *    loop wakes runners once a turn, a runner wakes the loop only when it is about to block or
+ *    its debt is WH_WAKE_HOLD_MS old, and the loop takes output without a wake-up whenever it
+ *    runs. So a response may wait up to WH_WAKE_HOLD_MS after a producing call returns.
+ *  - The loop never waits for a runner for longer than WH_WAKE_HOLD_MS at a time: while
+ *    runners have queued work it yields to them (wh_notifier_wait) instead of polling, and its
+ *    own work (static files, probes, slow clients, signals, the scoreboard) still runs at least
+ *    that often. The loop never holds the GIL.
  *  - Nothing here takes or needs Python's GIL. The calls that may block (wh_jobq_pop,
- *    wh_exchange_wait_writable) must be made with the GIL released.
+ *    wh_exchange_wait_writable) must be made with the GIL released; they first pay the loop
+ *    the wake-up this runner owes it.
  *  - If the client goes away, producing calls return WH_ECLIENT: stop producing (still call
  *    close() on the app's iterable) and finish. */
 #ifndef WSGIHOST_EXCHANGE_H

@@ -30,12 +30,33 @@ typedef struct wh_outseg {
     char data[];
 } wh_outseg_t;
 
-/* Wakes the loop when exchanges have output (runner threads push, the loop takes). */
+/* Hands exchanges with output to the loop (runner threads push, the loop takes).
+ *
+ * On one core every hand-off between the loop and a runner is a context switch, and waking the
+ * other thread at each request cost ~0.8 switches a request. So both sides batch:
+ *  - A runner puts the exchange on the ready list at once but only owes the loop a wake-up,
+ *    paid when it is about to block (wh_jobq_pop, wh_exchange_wait_writable), or between two
+ *    requests once the debt is WH_WAKE_HOLD_MS old.
+ *  - The loop wakes runners once a turn, just before it would sleep (wh_jobq_wake). While
+ *    every runner is busy and work is still queued, reading more requests would only queue
+ *    them, so it does not sleep in the poller, where each arriving request would wake it and
+ *    preempt a runner, but in wh_notifier_wait until a runner pays or is about to block, or
+ *    WH_WAKE_HOLD_MS pass; then it takes the ready list, reads what arrived, and goes on.
+ *  - While runners are busy the loop also looks at the ready list every WH_WAKE_HOLD_MS (a
+ *    response held behind a long request, a stream).
+ * So a response waits at most WH_WAKE_HOLD_MS for the loop, and while runners are saturated
+ * the loop's own work (static files, probes, slow clients, signals) runs at least that often. */
+enum { WH_WAKE_HOLD_MS = 4 };
 typedef struct wh_notifier {
     pthread_mutex_t mu;
     struct wh_exchange *head;
     struct wh_exchange *tail;
     bool closed;            /* the loop is gone: runners finishing late must not touch the handle */
+    bool owed;              /* the ready list has entries the loop was not woken for */
+    uint64_t owed_since_ms; /* CLOCK_MONOTONIC */
+    bool loop_waiting;      /* the loop is in wh_notifier_wait: signal paid_cond */
+    uint64_t pays;          /* wake-ups paid (and runners about to block) so far */
+    pthread_cond_t paid_cond;
     atomic_int outstanding; /* exchanges handed to runners and not finished yet */
     uv_async_t async;
 } wh_notifier_t;
@@ -115,6 +136,14 @@ void wh_outseg_free_list(wh_outseg_t *seg);
 int wh_notifier_init(wh_notifier_t *n, uv_loop_t *loop, uv_async_cb cb);
 /* Loop: takes the ready list (each entry holds a reference the caller must drop). */
 wh_exchange_t *wh_notifier_take(wh_notifier_t *n);
+/* Runner: pays the wake-up this thread owes the loop, if any (`stale_only`: only once it is
+ * WH_WAKE_HOLD_MS old). wh_jobq_pop and wh_exchange_wait_writable call it before blocking. */
+void wh_notifier_pay(bool stale_only);
+/* Loop: waits until a runner pays a wake-up or is about to block, or WH_WAKE_HOLD_MS pass.
+ * `pays` is wh_notifier_pays read before the loop decided to wait, so that a runner that went
+ * idle in between is not missed. */
+uint64_t wh_notifier_pays(wh_notifier_t *n);
+void wh_notifier_wait(wh_notifier_t *n, uint64_t pays);
 /* Closes the async handle; call from the loop thread when the worker stops. */
 void wh_notifier_close(wh_notifier_t *n);
 

@@ -1,6 +1,7 @@
 /* The job queue (see server/http/jobq.h): a mutex-protected FIFO of exchanges. Runners pop with
  * wh_jobq_try_pop first, so a busy runner takes queued work without sleeping; the condition
- * variable is only signalled when some runner is waiting. */
+ * variable is only signalled when some runner is waiting, and only by wh_jobq_wake, once per
+ * loop turn: a runner woken at each push would, on one core, preempt the loop once a request. */
 #include "server/http/jobq.h"
 
 #include <pthread.h>
@@ -56,9 +57,15 @@ void wh_jobq_push(wh_jobq_t *q, wh_exchange_t *ex)
         q->head = ex;
     q->tail = ex;
     q->depth++;
-    bool wake = q->waiting > 0;
     pthread_mutex_unlock(&q->mu);
-    if (wake)
+}
+
+void wh_jobq_wake(wh_jobq_t *q)
+{
+    pthread_mutex_lock(&q->mu);
+    size_t wake = q->depth < (size_t)q->waiting ? q->depth : (size_t)q->waiting;
+    pthread_mutex_unlock(&q->mu);
+    for (size_t i = 0; i < wake; i++)
         pthread_cond_signal(&q->nonempty);
 }
 
@@ -76,6 +83,7 @@ static wh_exchange_t *take_locked(wh_jobq_t *q)
 
 wh_exchange_t *wh_jobq_try_pop(wh_jobq_t *q)
 {
+    wh_notifier_pay(true); /* between two requests: pay a wake-up held too long */
     pthread_mutex_lock(&q->mu);
     wh_exchange_t *ex = take_locked(q);
     pthread_mutex_unlock(&q->mu);
@@ -84,6 +92,7 @@ wh_exchange_t *wh_jobq_try_pop(wh_jobq_t *q)
 
 wh_exchange_t *wh_jobq_pop(wh_jobq_t *q)
 {
+    wh_notifier_pay(false); /* about to sleep: the loop writes what this runner produced */
     pthread_mutex_lock(&q->mu);
     while (q->head == NULL && !q->shutdown) {
         q->waiting++;

@@ -14,13 +14,18 @@ wh_jobq_t *wh_jobq_new(void);
 void wh_jobq_shutdown(wh_jobq_t *q);
 void wh_jobq_free(wh_jobq_t *q);
 
-/* Loop: hands the exchange to the runners (takes a reference for them). */
+/* Loop: hands the exchange to the runners (takes a reference for them). Nobody is woken:
+ * call wh_jobq_wake before the loop sleeps. */
 void wh_jobq_push(wh_jobq_t *q, wh_exchange_t *ex);
+/* Loop: wakes as many waiting runners as there are queued exchanges. */
+void wh_jobq_wake(wh_jobq_t *q);
 
-/* Runner: takes the next exchange, blocking while the queue is empty. Returns NULL once the
- * queue is shut down and drained: the runner thread should then exit. */
+/* Runner: takes the next exchange, blocking while the queue is empty (after paying the loop
+ * the wake-up this thread owes it, see exchange_loop.h). Returns NULL once the queue is shut
+ * down and drained: the runner thread should then exit. */
 wh_exchange_t *wh_jobq_pop(wh_jobq_t *q);
-/* Runner: takes the next exchange without blocking; NULL when none is waiting. */
+/* Runner: takes the next exchange without blocking; NULL when none is waiting. Pays an owed
+ * wake-up once it is WH_WAKE_HOLD_MS old. */
 wh_exchange_t *wh_jobq_try_pop(wh_jobq_t *q);
 
 /* Exchanges waiting for a runner (for metrics and health). */

@@ -164,10 +164,10 @@ static void on_accept(uv_poll_t *handle, int status, int events)
     accept_some(w, l, w->accept_batch);
 }
 
-static void on_output_ready(uv_async_t *async)
+/* Writes the output runners have handed over (see wh_notifier_t for when the loop looks). */
+static void take_ready(wh_worker_t *w)
 {
-    wh_notifier_t *n = async->data;
-    wh_exchange_t *ex = wh_notifier_take(n);
+    wh_exchange_t *ex = wh_notifier_take(&w->notifier);
     while (ex) {
         /* Read the link first: once its output is taken the exchange may be queued again. */
         wh_exchange_t *next = ex->next_ready;
@@ -176,11 +176,48 @@ static void on_output_ready(uv_async_t *async)
         wh_exchange_unref(ex);
         ex = next;
     }
-    wh_worker_t *w = async->loop->data;
     if (w->accept_gated && !python_saturated(w) && !w->stopping) {
         w->accept_gated = false;
         set_accepting(w, true);
     }
+}
+
+static void on_output_ready(uv_async_t *async)
+{
+    take_ready(async->loop->data);
+}
+
+static void on_hold_timer(uv_timer_t *timer)
+{
+    take_ready(timer->data);
+}
+
+/* Every runner is busy and work is queued: requests read now would only wait in the queue. */
+static bool runners_saturated(wh_worker_t *w)
+{
+    return atomic_load(&w->notifier.outstanding) >= w->cfg->threads && wh_jobq_depth(w->jobq) > 0;
+}
+
+/* Last thing before the loop sleeps (see wh_notifier_t): take held output, wake runners for
+ * what this turn queued, let them work through their queue, and while they are busy look at
+ * the ready list every WH_WAKE_HOLD_MS. */
+static void on_loop_prepare(uv_prepare_t *prepare)
+{
+    wh_worker_t *w = prepare->data;
+    take_ready(w);
+    wh_jobq_wake(w->jobq);
+    uint64_t pays = wh_notifier_pays(&w->notifier);
+    if (runners_saturated(w) && !w->stopping) {
+        wh_notifier_wait(&w->notifier, pays);
+        take_ready(w);
+        wh_jobq_wake(w->jobq);
+    }
+    bool busy = atomic_load(&w->notifier.outstanding) > 0 && !w->stopped;
+    bool polling = uv_is_active((uv_handle_t *)&w->hold_timer);
+    if (busy && !polling)
+        uv_timer_start(&w->hold_timer, on_hold_timer, WH_WAKE_HOLD_MS, WH_WAKE_HOLD_MS);
+    else if (!busy && polling)
+        uv_timer_stop(&w->hold_timer);
 }
 
 static void close_handle(uv_handle_t *h)
@@ -198,6 +235,8 @@ static void finish_stop(wh_worker_t *w)
     for (size_t i = 0; i < w->listener_count; i++)
         close_handle((uv_handle_t *)&w->listen_polls[i]);
     wh_notifier_close(&w->notifier);
+    close_handle((uv_handle_t *)&w->prepare);
+    close_handle((uv_handle_t *)&w->hold_timer);
     close_handle((uv_handle_t *)&w->sig_term);
     close_handle((uv_handle_t *)&w->sig_int);
     close_handle((uv_handle_t *)&w->sig_quit);
@@ -416,13 +455,15 @@ int wh_worker_init(wh_worker_t *w, const wh_config_t *cfg, wh_listener_t *listen
         start_signal(w, &w->sig_quit, SIGQUIT) != 0 || start_signal(w, &w->sig_usr1, SIGUSR1) ||
         uv_timer_init(&w->loop, &w->heartbeat) != 0 ||
         uv_timer_init(&w->loop, &w->drain_timer) != 0 ||
-        uv_timer_init(&w->loop, &w->log_timer) != 0) {
+        uv_timer_init(&w->loop, &w->log_timer) != 0 ||
+        uv_timer_init(&w->loop, &w->hold_timer) != 0 || uv_prepare_init(&w->loop, &w->prepare)) {
         wh_log(WH_LOG_CRITICAL, "cannot set up the event loop");
         return -1;
     }
     w->shutdown_timer.data = w->accept_resume.data = w->heartbeat.data = w;
-    w->drain_timer.data = w;
+    w->drain_timer.data = w->hold_timer.data = w->prepare.data = w;
     uv_check_start(&w->log_flush, on_loop_check);
+    uv_prepare_start(&w->prepare, on_loop_prepare);
     if (w->slot) {
         on_heartbeat(&w->heartbeat);
         uv_timer_start(&w->heartbeat, on_heartbeat, HEARTBEAT_MS, HEARTBEAT_MS);

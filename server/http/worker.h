@@ -44,6 +44,8 @@ typedef struct wh_worker {
 
     wh_jobq_t *jobq;
     wh_notifier_t notifier;
+    uv_prepare_t prepare;  /* before sleeping: held output, runner wake-ups */
+    uv_timer_t hold_timer; /* while runners are busy: output they hold back */
     wh_local_handler_t local_handlers[WH_MAX_LOCAL_HANDLERS];
     size_t local_handler_count;
 

@@ -1,6 +1,6 @@
 /* server/http/exchange + observer.h: what an observer is told from the response side, the room
- * an exchange keeps for its strings, and who frees the observer's data. Linked with the HTTP
- * core alone (no ops). */
+ * an exchange keeps for its strings, and who frees the observer's data; the batched hand-off
+ * between a runner and the loop (wh_notifier_t). Linked with the HTTP core alone (no ops). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -123,6 +123,63 @@ static void test_keep_text_is_bounded(void **state)
     wh_exchange_unref(ex);
 }
 
+static int wakeups;
+
+static void on_wakeup(uv_async_t *async)
+{
+    (void)async;
+    wakeups++;
+}
+
+/* A runner's finished response goes on the ready list at once but does not wake the loop while
+ * the runner may take more work; the wake-up is paid when the runner would block. */
+static void test_wakeup_is_paid_when_the_runner_blocks(void **state)
+{
+    (void)state;
+    uv_loop_t loop;
+    wh_notifier_t n;
+    assert_int_equal(uv_loop_init(&loop), 0);
+    assert_int_equal(wh_notifier_init(&n, &loop, on_wakeup), 0);
+    wh_jobq_t *q = wh_jobq_new();
+    assert_non_null(q);
+    wh_exchange_t *ex = wh_exchange_new(&n);
+    assert_non_null(ex);
+    ex->req.method = (wh_str_t){"GET", 3};
+    ex->keep_alive_wanted = true;
+    wh_jobq_push(q, ex);
+    wh_jobq_wake(q); /* nobody waits: nothing to do */
+
+    /* The runner's side, on this thread. */
+    assert_ptr_equal(wh_jobq_try_pop(q), ex);
+    static const wh_header_t headers[] = {{{"Content-Length", 14}, {"2", 1}}};
+    assert_int_equal(wh_exchange_start(ex, "200 OK", 6, headers, 1, -1), WH_OK);
+    assert_int_equal(wh_exchange_write(ex, "ok", 2), WH_OK);
+    wh_exchange_finish(ex, WH_FINISH_OK);
+    assert_int_equal(uv_run(&loop, UV_RUN_NOWAIT), 1);
+    assert_int_equal(wakeups, 0); /* held: the runner may have more work */
+
+    wh_jobq_shutdown(q);
+    assert_null(wh_jobq_pop(q)); /* would block: pays the wake-up first */
+    uv_run(&loop, UV_RUN_NOWAIT);
+    assert_int_equal(wakeups, 1);
+
+    /* The loop takes the response: head and body, finished. */
+    wh_exchange_t *ready = wh_notifier_take(&n);
+    assert_ptr_equal(ready, ex);
+    assert_null(ready->next_ready);
+    unsigned st = 0;
+    wh_outseg_t *out = wh_exchange_take_output(ex, &st);
+    assert_non_null(out);
+    assert_true(st & WH_EX_FINISHED);
+    wh_outseg_free_list(out);
+    wh_exchange_unref(ready); /* the ready list's reference */
+    wh_exchange_unref(ex);    /* the loop's */
+    wh_notifier_close(&n);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    assert_int_equal(uv_loop_close(&loop), 0);
+    wh_jobq_free(q);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -130,6 +187,7 @@ int main(void)
         cmocka_unit_test(test_refused_head_is_not_observed),
         cmocka_unit_test(test_no_observer),
         cmocka_unit_test(test_keep_text_is_bounded),
+        cmocka_unit_test(test_wakeup_is_paid_when_the_runner_blocks),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
