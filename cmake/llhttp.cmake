@@ -1,7 +1,12 @@
 # llhttp: a system library when one is installed (Debian 13's libllhttp-dev), else a static
 # library compiled from the C sources Debian 12 ships in node-llhttp. Nothing is vendored.
+# The pip build links it in: the static archive only (libllhttp-dev ships one).
 find_path(LLHTTP_INCLUDE_DIR llhttp.h)
-find_library(LLHTTP_LIBRARY llhttp)
+if(WSGIHOST_WHEEL)
+    find_library(LLHTTP_LIBRARY NAMES libllhttp.a)
+else()
+    find_library(LLHTTP_LIBRARY llhttp)
+endif()
 if(LLHTTP_INCLUDE_DIR AND LLHTTP_LIBRARY)
     message(STATUS "llhttp: system library ${LLHTTP_LIBRARY}")
     add_library(llhttp::llhttp UNKNOWN IMPORTED)

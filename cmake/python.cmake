@@ -10,11 +10,32 @@
 set(WSGIHOST_STATIC_PYTHON AUTO CACHE STRING "Link libpython statically: AUTO, ON or OFF")
 set_property(CACHE WSGIHOST_STATIC_PYTHON PROPERTY STRINGS AUTO ON OFF)
 
-# Debian's interpreter, not whatever python3 comes first on PATH (pyenv); -D overrides it.
+# Debian's interpreter, not whatever python3 comes first on PATH (pyenv); -D overrides it, as
+# scikit-build-core does with the interpreter running `pip install`.
 set(Python3_EXECUTABLE /usr/bin/python3 CACHE FILEPATH "Python to embed")
-find_package(Python3 3.10 REQUIRED COMPONENTS Interpreter Development.Embed)
-# The interpreter's real path becomes the embedded sys.executable default.
-file(REAL_PATH "${Python3_EXECUTABLE}" WSGIHOST_PYTHON_EXECUTABLE)
+find_package(Python3 3.10 COMPONENTS Interpreter Development.Embed)
+if(NOT Python3_Interpreter_FOUND)
+    message(FATAL_ERROR "No Python >= 3.10 at ${Python3_EXECUTABLE}: install the Debian package "
+                        "python3, or pass -DPython3_EXECUTABLE=/path/to/python3")
+elseif(NOT Python3_Development.Embed_FOUND)
+    message(FATAL_ERROR "Python ${Python3_VERSION}'s headers and library not found for "
+                        "${Python3_EXECUTABLE}: install the Debian package python3-dev (or "
+                        "python${Python3_VERSION_MAJOR}.${Python3_VERSION_MINOR}-dev)")
+endif()
+if(WSGIHOST_WHEEL)
+    # The launcher picks the interpreter on the machine the wheel is installed on.
+    set(WSGIHOST_PYTHON_EXECUTABLE "")
+    set(WSGIHOST_STATIC_PYTHON OFF)
+    if(NOT Python3_LIBRARIES MATCHES "\\.so")
+        message(FATAL_ERROR "The pip build loads libpython at run time, but ${Python3_EXECUTABLE} "
+                            "has no shared one (${Python3_LIBRARIES}): install the Debian package "
+                            "libpython${Python3_VERSION_MAJOR}.${Python3_VERSION_MINOR}-dev, or "
+                            "use a Python built with --enable-shared")
+    endif()
+else()
+    # The interpreter's real path becomes the embedded sys.executable default.
+    file(REAL_PATH "${Python3_EXECUTABLE}" WSGIHOST_PYTHON_EXECUTABLE)
+endif()
 
 # What python3-config would say for a static link: the archive and the libraries its built-in
 # modules need (MODLIBS: zlib, expat, ...), one per line.
@@ -46,7 +67,7 @@ endif()
 # undefined (they live in an archive of the build tree), so AUTO falls back to the shared library
 # there. Py_Initialize pulls in the built-in module table, so every built-in module is linked.
 set(_wh_py_static_ok FALSE)
-if(_wh_py_archive MATCHES "\\.a$" AND EXISTS "${_wh_py_archive}"
+if(NOT WSGIHOST_WHEEL AND _wh_py_archive MATCHES "\\.a$" AND EXISTS "${_wh_py_archive}"
    AND NOT (WSGIHOST_STATIC_PYTHON STREQUAL "AUTO" AND WSGIHOST_SANITIZE))
     include(CheckCSourceCompiles)
     set(CMAKE_REQUIRED_INCLUDES ${Python3_INCLUDE_DIRS})

@@ -377,6 +377,11 @@ int main(int argc, char **argv)
         wh_config_free(&cfg);
         return 0;
     }
+    /* A virtualenv for another Python is a usage error, found before anything starts. */
+    if (wh_py_check_virtualenv(cfg.virtualenv) != 0) {
+        wh_config_free(&cfg);
+        return EXIT_USAGE;
+    }
     if (wh_log_open(cfg.error_logfile, cfg.access_logfile,
                     (wh_log_level_t)wh_log_level_parse(cfg.log_level)) != 0) {
         fprintf(stderr, "wsgihost: cannot open the log file: %s\n", strerror(errno));

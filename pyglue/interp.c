@@ -16,6 +16,7 @@
 #include "pyglue/errors.h"
 #include "pyglue/filewrapper.h"
 #include "pyglue/input.h"
+#include "pyglue/pyhome.h"
 #include "pyglue/wsgi.h"
 
 #ifndef WSGIHOST_PYTHON_EXECUTABLE
@@ -25,37 +26,13 @@
 #define DEFAULT_CALLABLE "application"
 /* Longest "module:callable" part we copy. */
 enum { APP_SPEC_MAX = 1024 };
-/* Longest pyvenv.cfg line we look at. */
-enum { CFG_LINE_MAX = 4096 };
 
 static bool initialized;
 static int runner_threads;
-static PyThreadState *main_state; /* saved while the runners own the GIL */
+static PyThreadState *main_state;        /* saved while the runners own the GIL */
+static char chosen_executable[PATH_MAX]; /* wh_py_set_executable's, "" when not called */
 
 /* ---- virtualenv ----------------------------------------------------------------------- */
-
-/* Reads the Python version a virtualenv was made for from its pyvenv.cfg ("version = 3.11.2"
- * from `python -m venv`, "version_info = 3.11.2.final.0" from virtualenv). 1 when found, 0
- * when the file has no version, -1 when it cannot be read. */
-static int venv_version(const char *cfg_path, int *major, int *minor)
-{
-    FILE *f = fopen(cfg_path, "re");
-    if (f == NULL)
-        return -1;
-    char line[CFG_LINE_MAX];
-    int found = 0;
-    while (!found && fgets(line, sizeof(line), f) != NULL) {
-        char key[32];
-        int n = 0;
-        if (sscanf(line, " %31[A-Za-z_-] = %n", key, &n) != 1 || n == 0)
-            continue;
-        if ((strcmp(key, "version") == 0 || strcmp(key, "version_info") == 0) &&
-            sscanf(line + n, "%d.%d", major, minor) == 2)
-            found = 1;
-    }
-    fclose(f);
-    return found;
-}
 
 /* Checks that dir is a virtualenv for this Python and writes its interpreter path to exe. */
 static int check_virtualenv(const char *dir, char *exe, size_t cap)
@@ -68,7 +45,7 @@ static int check_virtualenv(const char *dir, char *exe, size_t cap)
         return -1;
     }
     int major = 0, minor = 0;
-    int found = venv_version(cfg, &major, &minor);
+    int found = wh_pyvenv_read(cfg, &major, &minor, NULL, 0);
     if (found < 0) {
         fprintf(stderr,
                 "wsgihost: %s is not a virtualenv (cannot read %s: %s); create one with "
@@ -209,7 +186,47 @@ static PyObject *load_app(const char *spec)
     return obj;
 }
 
-/* Starts CPython, in the virtualenv if one is given; imports nothing. */
+void wh_py_set_executable(const char *path)
+{
+    if ((size_t)snprintf(chosen_executable, sizeof(chosen_executable), "%s", path) >=
+        sizeof(chosen_executable))
+        chosen_executable[0] = '\0'; /* the launcher checked the length: not reached */
+}
+
+/* The virtualenv to run in (the one given, else the one this program is installed in, if any;
+ * NULL when none) and, when there is none, the interpreter to start. */
+static const char *pick_virtualenv(const char *virtualenv, wh_pyhome_t *home,
+                                   const char **executable)
+{
+    *executable = chosen_executable;
+    if (virtualenv != NULL && virtualenv[0] != '\0')
+        return virtualenv;
+    if (chosen_executable[0] != '\0') /* the launcher checked its virtualenv */
+        return NULL;
+    char self[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+    self[n > 0 ? n : 0] = '\0';
+    char versioned[sizeof("python") + 16];
+    snprintf(versioned, sizeof(versioned), "python%d.%d", PY_MAJOR_VERSION, PY_MINOR_VERSION);
+    if (wh_pyhome_locate(self, WSGIHOST_PYTHON_EXECUTABLE, versioned, home) != 0) {
+        /* too long to be a virtualenv's bin/: the built-in interpreter */
+        *executable = WSGIHOST_PYTHON_EXECUTABLE;
+        return NULL;
+    }
+    *executable = home->executable;
+    return home->venv[0] != '\0' ? home->venv : NULL;
+}
+
+int wh_py_check_virtualenv(const char *virtualenv)
+{
+    wh_pyhome_t home;
+    const char *executable;
+    char venv_python[PATH_MAX];
+    const char *venv = pick_virtualenv(virtualenv, &home, &executable);
+    return venv != NULL ? check_virtualenv(venv, venv_python, sizeof(venv_python)) : 0;
+}
+
+/* Starts CPython in the virtualenv pick_virtualenv gives, if any; imports nothing. */
 static int boot(const wh_py_options_t *opts)
 {
     /* A worker forked from a master that runs Python for a gunicorn config file (-c,
@@ -217,9 +234,11 @@ static int boot(const wh_py_options_t *opts)
     if (Py_IsInitialized())
         return 0;
     char venv_python[PATH_MAX];
-    const char *executable = WSGIHOST_PYTHON_EXECUTABLE;
-    if (opts->virtualenv != NULL && opts->virtualenv[0] != '\0') {
-        if (check_virtualenv(opts->virtualenv, venv_python, sizeof(venv_python)) < 0)
+    wh_pyhome_t home;
+    const char *executable;
+    const char *venv = pick_virtualenv(opts->virtualenv, &home, &executable);
+    if (venv != NULL) {
+        if (check_virtualenv(venv, venv_python, sizeof(venv_python)) < 0)
             return -1;
         executable = venv_python;
     }

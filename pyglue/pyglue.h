@@ -32,6 +32,16 @@ typedef struct {
 
 int wh_py_init(const wh_py_options_t *opts);
 
+/* The interpreter to start when no --virtualenv is given (PyConfig's program_name), chosen by
+ * the pip build's launcher (cmd/launcher.c). Without it: the virtualenv wsgihost is installed
+ * in, else the Python it was built with (pyglue/pyhome.h). */
+void wh_py_set_executable(const char *path);
+
+/* Before starting: 0 when the virtualenv wsgihost would run in (the one given, else the one it
+ * is installed in) is one for the Python it embeds, or when there is none; else -1, printed
+ * (naming both versions when they differ). */
+int wh_py_check_virtualenv(const char *virtualenv);
+
 /* The version of the Python headers wsgihost was built with ("3.11.2"). */
 const char *wh_py_version(void);
 

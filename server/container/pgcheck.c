@@ -1,9 +1,10 @@
 #include "server/container/pgcheck.h"
 
-#include <libpq-fe.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "server/container/pq.h"
 
 enum { TIMEOUT_TEXT_MAX = 16 };
 
@@ -17,7 +18,10 @@ wh_pg_status_t wh_pg_ping(const char *conninfo, int connect_timeout_s)
      * and so overrides one in the URL. Empty values are ignored: PG* variables apply. */
     const char *const keys[] = {"dbname", "connect_timeout", NULL};
     const char *const values[] = {conninfo, timeout, NULL};
-    switch (PQpingParams(keys, values, 1)) {
+    const wh_pq_t *pq = wh_pq(NULL, 0);
+    if (pq == NULL) /* callers check wh_pq first: this only keeps the call safe */
+        return WH_PG_BAD_CONFIG;
+    switch (pq->pingParams(keys, values, 1)) {
     case PQPING_OK:
         return WH_PG_UP;
     case PQPING_REJECT:
@@ -59,7 +63,8 @@ void wh_pg_describe(const char *conninfo, char *out, size_t cap)
     if (cap == 0)
         return;
     const char *host = NULL, *port = NULL, *dbname = NULL;
-    PQconninfoOption *opts = PQconninfoParse(conninfo, NULL);
+    const wh_pq_t *pq = wh_pq(NULL, 0);
+    PQconninfoOption *opts = pq != NULL ? pq->conninfoParse(conninfo, NULL) : NULL;
     for (PQconninfoOption *o = opts; o != NULL && o->keyword != NULL; o++) {
         if (strcmp(o->keyword, "host") == 0)
             host = o->val;
@@ -72,5 +77,6 @@ void wh_pg_describe(const char *conninfo, char *out, size_t cap)
     }
     snprintf(out, cap, "%s:%s/%s", pick(host, "PGHOST", "localhost"), pick(port, "PGPORT", "5432"),
              pick(dbname, "PGDATABASE", "(default)"));
-    PQconninfoFree(opts);
+    if (opts != NULL)
+        pq->conninfoFree(opts);
 }

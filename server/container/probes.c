@@ -10,6 +10,7 @@
 #include "server/core/log.h"
 #include "server/container/pgcheck.h"
 #include "server/container/pgconf.h"
+#include "server/container/pq.h"
 #include "server/core/scoreboard.h"
 
 /* One readiness ping may take this long; probes waiting for it wait as long. */
@@ -17,6 +18,8 @@ enum { PING_TIMEOUT_S = WH_PG_MIN_CONNECT_TIMEOUT };
 /* Probe requests that may wait for one ping; more are answered from the last result. */
 enum { MAX_WAITERS = 64 };
 enum { BODY_MAX = 256, MS_PER_S = 1000 };
+/* Room for a one-line "cannot load libpq" reason. */
+enum { PQ_ERROR_MAX = 512 };
 
 struct wh_probes {
     wh_worker_t *worker;
@@ -212,6 +215,14 @@ wh_probes_t *wh_probes_install(wh_worker_t *w, char *const *envp, bool *failed)
     p->has_db = kind == WH_DB_POSTGRES;
     if (kind == WH_DB_INVALID)
         wh_log(WH_LOG_WARNING, "readiness: DATABASE_URL is too long; not checking the database");
+    char pq_err[PQ_ERROR_MAX];
+    if (p->has_db && p->ready_path != NULL && wh_pq(pq_err, sizeof(pq_err)) == NULL) {
+        /* Ready without the database check would be a lie: refuse to start instead. */
+        wh_log(WH_LOG_CRITICAL, "readiness: %s", pq_err);
+        free(p);
+        *failed = true;
+        return NULL;
+    }
     if (wh_worker_add_local_handler(w, handle, p) != 0) {
         wh_log(WH_LOG_CRITICAL, "cannot register the probes: too many local handlers");
         free(p);

@@ -14,6 +14,7 @@
 #include "server/container/pgcheck.h"
 #include "server/container/pgconf.h"
 #include "server/container/pglock.h"
+#include "server/container/pq.h"
 
 /* Seconds between two pings while waiting, and the most one attempt may take. */
 enum { WAIT_INTERVAL_MS = 1000, ATTEMPT_TIMEOUT_S = 5, MS_PER_S = 1000 };
@@ -219,6 +220,12 @@ int wh_startup_run(const wh_config_t *cfg, char *const *envp)
     wh_db_kind_t kind = wh_pgconf_from_env(envp, conninfo, sizeof(conninfo));
     if (kind == WH_DB_INVALID) {
         wh_log(WH_LOG_CRITICAL, "DATABASE_URL is longer than %d bytes", WH_CONNINFO_MAX - 1);
+        return -1;
+    }
+    char pq_err[ERROR_MAX];
+    if (kind == WH_DB_POSTGRES && wh_pq(pq_err, sizeof(pq_err)) == NULL) {
+        wh_log(WH_LOG_CRITICAL, "%s: %s", cfg->wait_for_db > 0 ? "--wait-for-db" : "--migrate",
+               pq_err);
         return -1;
     }
     saved_signals_t saved;

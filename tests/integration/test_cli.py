@@ -3,6 +3,7 @@ errors, signals and logs."""
 
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -11,6 +12,7 @@ import time
 
 import pytest
 
+import conftest
 import wire
 from conftest import APPS, REPO, binary, child_env, parse_url, wait_until
 
@@ -250,6 +252,63 @@ def test_virtualenv(start_server, tmp_path):
         "    start_response('200 OK', [('Content-Length', str(len(body)))])\n"
         "    return [body]\n")
     srv = start_server(app="venvonly", pythonpath=False, args=["--virtualenv", str(venv)])
+    resp = srv.get("/")
+    assert resp.status == 200 and resp.body.decode() == str(venv), resp
+
+
+def make_venv(tmp_path, version=None):
+    """A venv of Debian's python3 holding the module venvonly (its app answers sys.prefix); with
+    `version`, its pyvenv.cfg says that version, as a venv of that Python would."""
+    venv = tmp_path / "venv"
+    subprocess.run(["/usr/bin/python3", "-m", "venv", "--without-pip", str(venv)], check=True,
+                   timeout=60)
+    site = next(venv.glob("lib/python3*/site-packages"))
+    (site / "venvonly.py").write_text(
+        "import sys\n"
+        "def application(environ, start_response):\n"
+        "    body = sys.prefix.encode()\n"
+        "    start_response('200 OK', [('Content-Length', str(len(body)))])\n"
+        "    return [body]\n")
+    if version:
+        cfg = venv / "pyvenv.cfg"
+        cfg.write_text(re.sub(r"(?m)^version\s*=.*$", "version = %s.0" % version, cfg.read_text()))
+    return venv
+
+
+def embedded_and_other_minor():
+    """("3.11", "3.12"): the Python wsgihost embeds and the next minor version."""
+    out = run_cli(["--version"]).out
+    major, minor = re.search(r"Python (\d+)\.(\d+)", out).groups()
+    return "%s.%s" % (major, minor), "%s.%d" % (major, int(minor) + 1)
+
+
+def installed_in(venv):
+    """This wsgihost copied into the venv's bin/, as installing it there would put it."""
+    exe = venv / "bin" / "wsgihost"
+    shutil.copy2(binary(), exe)
+    return exe
+
+
+def test_virtualenv_of_another_python_exits_2(tmp_path):
+    ours, other = embedded_and_other_minor()
+    venv = make_venv(tmp_path, other)
+    proc = run_cli(["--virtualenv", str(venv), "--app", "venvonly"])
+    assert proc.returncode == 2, proc.err
+    assert "Python %s" % other in proc.err and "Python %s" % ours in proc.err, proc.err
+
+
+def test_installed_in_a_venv_of_another_python_exits_2(tmp_path, monkeypatch):
+    ours, other = embedded_and_other_minor()
+    monkeypatch.setattr(conftest, "BIN", installed_in(make_venv(tmp_path, other)))
+    proc = run_cli(["--app", "venvonly"])
+    assert proc.returncode == 2, proc.err
+    assert "Python %s" % other in proc.err and "Python %s" % ours in proc.err, proc.err
+
+
+def test_installed_in_a_venv_runs_in_it(start_server, tmp_path, monkeypatch):
+    venv = make_venv(tmp_path)
+    monkeypatch.setattr(conftest, "BIN", installed_in(venv))
+    srv = start_server(app="venvonly", pythonpath=False)
     resp = srv.get("/")
     assert resp.status == 200 and resp.body.decode() == str(venv), resp
 

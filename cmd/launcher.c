@@ -1,0 +1,118 @@
+/* The `wsgihost` of the pip build: a program linked with libc alone, so that it starts whatever
+ * the machine's loader path holds. It finds the Python it runs with as that Python would
+ * (pyglue/pyhome.h: the virtualenv it is installed in, else the interpreter beside it), checks
+ * the version, loads that interpreter's libpython, then the server (the rest of wsgihost, a
+ * shared library beside it: lib/wsgihost/) and runs it. /proc/self/exe stays this program, so
+ * re-running it (`--migrate`'s child) goes through here again. */
+#include <dlfcn.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "pyglue/pyhome.h"
+
+#if !defined(WSGIHOST_PY_MAJOR) || !defined(WSGIHOST_PY_MINOR) || !defined(WSGIHOST_CORE)
+#error "WSGIHOST_PY_MAJOR, WSGIHOST_PY_MINOR and WSGIHOST_CORE must be defined"
+#endif
+
+#define STR2(x) #x
+#define STR(x) STR2(x)
+#define PY_VERSION_TEXT STR(WSGIHOST_PY_MAJOR) "." STR(WSGIHOST_PY_MINOR)
+/* CPython's soname for a --enable-shared build (Debian's libpython3.X package ships it too). */
+#define LIBPYTHON "libpython" PY_VERSION_TEXT ".so.1.0"
+
+/* The wrong Python for this build; a library that cannot be loaded (the master's boot error). */
+enum { EXIT_WRONG_PYTHON = 2, EXIT_CANNOT_LOAD = 3 };
+
+/* dir(path)/rel into out; -1 when it does not fit. */
+static int beside(const char *path, const char *rel, char *out, size_t cap)
+{
+    const char *slash = strrchr(path, '/');
+    int dir_len = slash != NULL ? (int)(slash - path) : 0;
+    int n = snprintf(out, cap, "%.*s/%s", dir_len, path, rel);
+    return n >= 0 && (size_t)n < cap ? 0 : -1;
+}
+
+/* Loads libpython globally (extension modules resolve the C API from it): from the lib/
+ * directory of the virtualenv's base interpreter, else of the interpreter's real location,
+ * else wherever the loader finds it (Debian's libpython3.X package). */
+static void *load_libpython(const wh_pyhome_t *py, char *err, size_t err_size)
+{
+    char candidates[2][PATH_MAX];
+    size_t count = 0;
+    if (py->home[0] != '\0' &&
+        snprintf(candidates[count], PATH_MAX, "%s/../lib/%s", py->home, LIBPYTHON) < PATH_MAX)
+        count++;
+    char real[PATH_MAX];
+    if (strchr(py->executable, '/') != NULL && realpath(py->executable, real) != NULL &&
+        beside(real, "../lib/" LIBPYTHON, candidates[count], PATH_MAX) == 0)
+        count++;
+    for (size_t i = 0; i < count; i++) {
+        if (access(candidates[i], R_OK) != 0)
+            continue;
+        void *lib = dlopen(candidates[i], RTLD_NOW | RTLD_GLOBAL);
+        if (lib != NULL)
+            return lib;
+        snprintf(err, err_size, "%s", dlerror());
+        return NULL;
+    }
+    void *lib = dlopen(LIBPYTHON, RTLD_NOW | RTLD_GLOBAL);
+    if (lib == NULL)
+        snprintf(err, err_size, "%s", dlerror());
+    return lib;
+}
+
+int main(int argc, char **argv)
+{
+    char self[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+    if (n <= 0) {
+        fprintf(stderr, "wsgihost: cannot read /proc/self/exe: %s\n", strerror(errno));
+        return EXIT_CANNOT_LOAD;
+    }
+    self[n] = '\0';
+    wh_pyhome_t py;
+    if (wh_pyhome_locate(self, "", "python" PY_VERSION_TEXT, &py) != 0) {
+        fprintf(stderr, "wsgihost: path too long: %s\n", py.executable);
+        return EXIT_CANNOT_LOAD;
+    }
+    if (py.venv[0] != '\0' && py.major != 0 &&
+        (py.major != WSGIHOST_PY_MAJOR || py.minor != WSGIHOST_PY_MINOR)) {
+        fprintf(stderr,
+                "wsgihost: the virtualenv %s is for Python %d.%d but this wsgihost was built for "
+                "Python %s; install wsgihost again with %s/bin/pip\n",
+                py.venv, py.major, py.minor, PY_VERSION_TEXT, py.venv);
+        return EXIT_WRONG_PYTHON;
+    }
+    char err[PATH_MAX + 256];
+    if (load_libpython(&py, err, sizeof(err)) == NULL) {
+        fprintf(stderr,
+                "wsgihost: cannot load %s for %s (%s): install the %s package (Debian, "
+                "Ubuntu) or use a Python built with --enable-shared\n",
+                LIBPYTHON, py.executable, err, "libpython" PY_VERSION_TEXT);
+        return EXIT_CANNOT_LOAD;
+    }
+    char core_path[PATH_MAX];
+    if (beside(self, WSGIHOST_CORE, core_path, sizeof(core_path)) != 0) {
+        fprintf(stderr, "wsgihost: path too long: %s\n", self);
+        return EXIT_CANNOT_LOAD;
+    }
+    /* Local: the server's own libuv, zlib and brotli stay out of extension modules' way. */
+    void *core = dlopen(core_path, RTLD_NOW | RTLD_LOCAL);
+    void (*set_executable)(const char *) = NULL;
+    int (*core_main)(int, char **) = NULL;
+    if (core != NULL) {
+        *(void **)&set_executable = dlsym(core, "wh_py_set_executable");
+        *(void **)&core_main = dlsym(core, "wh_core_main");
+    }
+    if (set_executable == NULL || core_main == NULL) {
+        fprintf(stderr, "wsgihost: cannot load %s (%s): reinstall wsgihost\n", core_path,
+                dlerror());
+        return EXIT_CANNOT_LOAD;
+    }
+    set_executable(py.executable);
+    return core_main(argc, argv);
+}
