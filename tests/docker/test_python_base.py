@@ -37,7 +37,7 @@ def test_config(app):
 def test_runs_on_the_base_python_in_the_venv(app):
     out = app.exec("wsgihost", "manage", "shell", "-c",
                    "import sys, django; print(sys.base_prefix, sys.prefix, django.get_version())").stdout
-    base_prefix, prefix, django = out.split()
+    base_prefix, prefix, django = out.strip().splitlines()[-1].split()
     assert (base_prefix, prefix) == ("/usr/local", "/opt/venv"), out
     assert django.startswith("5.2."), out
 
