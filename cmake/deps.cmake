@@ -22,7 +22,7 @@ endmacro()
 
 # wh_require_archive(VAR FILE PACKAGE): the static library FILE, or an error naming the package.
 function(wh_require_archive var file package)
-    find_library(${var} NAMES ${file} NO_CACHE)
+    find_library(${var} NAMES ${file})
     if(NOT ${var})
         message(FATAL_ERROR "${file} not found: install the Debian package ${package}")
     endif()
@@ -43,7 +43,7 @@ if(WSGIHOST_WHEEL)
     target_include_directories(wsgihost_deps SYSTEM INTERFACE ${LIBPQ_INCLUDE_DIRS})
     target_link_libraries(wsgihost_deps INTERFACE PkgConfig::LIBUV ${CMAKE_DL_LIBS})
     # The file the link resolved -luv to, installed as its soname (cmake/wheel.cmake).
-    find_library(WH_LIBUV_SO NAMES uv PATHS ${LIBUV_LIBRARY_DIRS} NO_CACHE)
+    find_library(WH_LIBUV_SO NAMES uv PATHS ${LIBUV_LIBRARY_DIRS})
     file(REAL_PATH "${WH_LIBUV_SO}" WH_LIBUV_SO)
     target_include_directories(wsgihost_compress SYSTEM INTERFACE ${ZLIB_INCLUDE_DIRS}
                                ${BROTLIENC_INCLUDE_DIRS})
