@@ -10,8 +10,11 @@
 #                                         unpacked with dpkg -x (no dpkg database, no shell)
 #   postgres:17-trixie                    Debian 13's postgresql-17 with an entrypoint honouring
 #                                         the official image's POSTGRES_* variables (docker/postgres)
+#   python:3.13-slim                      Debian 13's python3.13 moved to /usr/local as in the
+#                                         official image: python, pip, a shared libpython
+#                                         (docker/python)
 #
-#   docker/offline-bases.sh [--force] [slim|distroless|postgres]...   (default: all three)
+#   docker/offline-bases.sh [--force] [slim|distroless|postgres|python]...   (default: all four)
 #
 # An image that already exists is kept unless --force (so real images, once pulled, win).
 # Needs root, docker, debootstrap; reaches only the Debian mirror this machine's apt uses
@@ -22,17 +25,18 @@ cd "$(dirname "$0")"
 SLIM=debian:trixie-slim
 DISTROLESS=gcr.io/distroless/cc-debian13
 POSTGRES=postgres:17-trixie
+PYTHON=python:3.13-slim
 
 force=0
 targets=()
 for arg in "$@"; do
     case $arg in
         --force) force=1 ;;
-        slim | distroless | postgres) targets+=("$arg") ;;
-        *) echo "usage: $0 [--force] [slim|distroless|postgres]..." >&2; exit 2 ;;
+        slim | distroless | postgres | python) targets+=("$arg") ;;
+        *) echo "usage: $0 [--force] [slim|distroless|postgres|python]..." >&2; exit 2 ;;
     esac
 done
-((${#targets[@]})) || targets=(slim distroless postgres)
+((${#targets[@]})) || targets=(slim distroless postgres python)
 
 log() { printf 'offline-bases: %s\n' "$*" >&2; }
 have() { ((force == 0)) && docker image inspect "$1" >/dev/null 2>&1; }
@@ -201,5 +205,16 @@ make_postgres() {
         { tail -30 "$work/postgres.log" >&2; log "building $POSTGRES failed"; exit 1; }
 }
 
+# --- python:3.13-slim ----------------------------------------------------------------------------
+make_python() {
+    have "$PYTHON" && { log "$PYTHON exists (--force rebuilds it)"; return; }
+    docker image inspect "$SLIM" >/dev/null 2>&1 || make_slim
+    log "building $PYTHON from Debian 13's python3.13, moved to /usr/local (docker/python)"
+    DOCKER_BUILDKIT=0 docker build --force-rm --network host -t "$PYTHON" python >"$work/python.log" 2>&1 ||
+        { tail -30 "$work/python.log" >&2; log "building $PYTHON failed"; exit 1; }
+    # the relocation stage is not kept
+    docker image prune -f --filter "label=wsgihost.stage=python-standin" >/dev/null
+}
+
 for t in "${targets[@]}"; do "make_$t"; done
-docker image ls --format '{{.Repository}}:{{.Tag}}\t{{.Size}}' | grep -E "^($SLIM|$DISTROLESS:|$POSTGRES)" >&2 || true
+docker image ls --format '{{.Repository}}:{{.Tag}}\t{{.Size}}' | grep -E "^($SLIM|$DISTROLESS:|$POSTGRES|$PYTHON)" >&2 || true

@@ -1,8 +1,8 @@
 """Helpers for the image tests: run docker, pick ports, talk HTTP to a container.
 
-The images under test are recipes:single, recipes:multistage and recipes:distroless, or those
-named in RECIPES_IMAGES ("single=TAG,multistage=TAG,distroless=TAG"); scripts/test-images builds
-them. Containers run with --network host and listen on 127.0.0.1 only. A missing image or a
+The images under test are recipes:single, recipes:multistage and recipes:distroless (TAG_PREFIX
+replaces "recipes", as for scripts/images), or those named in RECIPES_IMAGES
+("single=TAG,multistage=TAG,distroless=TAG"); scripts/test-images builds them. Containers run with --network host and listen on 127.0.0.1 only. A missing image or a
 missing docker fails the tests with a message saying how to build it (nothing is skipped).
 (Not conftest.py: the integration suite's conftest is imported as "conftest" by the conformance
 module here, and two conftests by that name cannot live in one session.)
@@ -32,8 +32,11 @@ NONROOT = 65532
 POSTGRES_IMAGE = os.environ.get("POSTGRES_IMAGE", "postgres:17-trixie")
 
 
-def images():
-    tags = {style: "recipes:" + style for style in STYLES}
+def images(prefix=None):
+    """The image of each style: TAG_PREFIX:STYLE (as scripts/images tags them; "recipes" by
+    default), or RECIPES_IMAGES' tags."""
+    prefix = prefix or os.environ.get("TAG_PREFIX") or "recipes"
+    tags = {style: "%s:%s" % (prefix, style) for style in STYLES}
     for item in filter(None, os.environ.get("RECIPES_IMAGES", "").split(",")):
         style, _, tag = item.partition("=")
         assert style in tags and tag, "RECIPES_IMAGES: expected STYLE=TAG, got %r" % item
@@ -63,6 +66,15 @@ def compose_command():
         return ["docker-compose"]
     pytest.fail("neither `docker compose` nor docker-compose is installed "
                 "(scripts/test-images installs docker-compose)", pytrace=False)
+
+
+def check_oci_labels(labels):
+    """scripts/images labels every image with where it comes from, as OCI says."""
+    oci = "org.opencontainers.image."
+    assert labels[oci + "source"], labels
+    assert re.fullmatch(r"[0-9a-f]{40}", labels[oci + "revision"]), labels
+    assert labels[oci + "version"], labels
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", labels[oci + "created"]), labels
 
 
 def require_image(tag):

@@ -18,7 +18,8 @@ def test_compose_up_serves_and_stops(style):
     port = free_port()
     project = "recipestest%d" % os.getpid()
     env = dict(os.environ, SECRET_KEY="compose-test-" + "k" * 40, RECIPES_PORT=str(port),
-               RECIPES_STYLE=images()[style].split(":", 1)[1], POSTGRES_PASSWORD="compose-test-pg")
+               RECIPES_PREFIX=images()[style].rsplit(":", 1)[0],
+               RECIPES_STYLE=images()[style].rsplit(":", 1)[1], POSTGRES_PASSWORD="compose-test-pg")
     base = compose_command() + ["-p", project, "-f", str(REPO / "docker" / "compose.yaml")]
 
     def compose(*args, check=True):

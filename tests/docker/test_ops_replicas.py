@@ -93,7 +93,8 @@ def test_replicas_spread_and_survive_a_stop():
                                             "WEB3_PORT", "WEB1_METRICS_PORT",
                                             "WEB2_METRICS_PORT", "WEB3_METRICS_PORT")}
     env = dict(os.environ, SECRET_KEY="replicas-test-" + "k" * 40,
-               RECIPES_STYLE=images()["distroless"].split(":", 1)[1],
+               RECIPES_PREFIX=images()["distroless"].rsplit(":", 1)[0],
+               RECIPES_STYLE=images()["distroless"].rsplit(":", 1)[1],
                POSTGRES_PASSWORD="replicas-test-pg", HAPROXY_IMAGE=HAPROXY,
                **{k: str(v) for k, v in ports.items()})
     project = "recipesreplicas%d" % os.getpid()
