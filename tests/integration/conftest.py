@@ -305,6 +305,17 @@ def server():
     srv.stop()
 
 
+@pytest.fixture(scope="module")
+def cluster():
+    """A throw-away PostgreSQL cluster per test module (tests/integration/pgcluster.py)."""
+    from pgcluster import Cluster  # imported here: most modules need no PostgreSQL
+
+    c = Cluster()
+    c.start()
+    yield c
+    c.cleanup()
+
+
 def http_get(srv, path, timeout=10.0):
     """A plain http.client GET (a second, independent client implementation)."""
     conn = http.client.HTTPConnection(srv.host, srv.port, timeout=timeout)

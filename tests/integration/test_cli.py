@@ -286,16 +286,7 @@ def test_pythonpath_list(start_server, tmp_path):
 @pytest.mark.parametrize("how", ["flag", "VIRTUAL_ENV"])
 def test_virtualenv(start_server, tmp_path, how):
     """--virtualenv DIR, and $VIRTUAL_ENV as its default (an activated venv)."""
-    venv = tmp_path / "venv"
-    subprocess.run(["/usr/bin/python3", "-m", "venv", "--without-pip", str(venv)], check=True,
-                   timeout=60)
-    site = next(venv.glob("lib/python3*/site-packages"))
-    (site / "venvonly.py").write_text(
-        "import sys\n"
-        "def application(environ, start_response):\n"
-        "    body = sys.prefix.encode()\n"
-        "    start_response('200 OK', [('Content-Length', str(len(body)))])\n"
-        "    return [body]\n")
+    venv = make_venv(tmp_path)
     if how == "flag":
         srv = start_server(app="venvonly", pythonpath=False, args=["--virtualenv", str(venv)])
     else:

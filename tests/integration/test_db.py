@@ -16,14 +16,6 @@ from recipesapp import APP, APP_DIR, app_env
 BOOT_ERROR = 3
 
 
-@pytest.fixture(scope="module")
-def cluster():
-    c = Cluster()
-    c.start()
-    yield c
-    c.cleanup()
-
-
 def recipes_server(tmp_path, args, database_url=None, wait=True):
     return Server(app=APP, args=["--chdir", str(APP_DIR)] + list(args),
                   env=app_env(tmp_path, database_url), pythonpath=False, wait=wait)

@@ -14,7 +14,6 @@ import time
 import pytest
 
 from conftest import binary, child_env, http_get, wait_until
-from pgcluster import Cluster
 from support import Hold, free_port
 
 PROBES = ["--health-path", "/healthz", "--ready-path", "/readyz"]
@@ -24,14 +23,6 @@ def probe(srv, path):
     status, headers, body = http_get(srv, path, timeout=15)
     assert headers.get("Content-Type") == "application/json"
     return status, json.loads(body)
-
-
-@pytest.fixture(scope="module")
-def cluster():
-    c = Cluster()
-    c.start()
-    yield c
-    c.cleanup()
 
 
 def test_probes_without_a_database(start_server):
