@@ -21,6 +21,20 @@ def closed_after(conn, timeout):
     return None
 
 
+def trickle_until_closed(c, byte, interval, tries):
+    """Sends `byte` every `interval` seconds (at most `tries` times) until the server closes
+    the connection: (closed, seconds it took)."""
+    start = time.monotonic()
+    for _ in range(tries):
+        try:
+            c.send(byte)
+        except (BrokenPipeError, ConnectionResetError):
+            return True, time.monotonic() - start
+        if c.wait_closed(interval):
+            return True, time.monotonic() - start
+    return False, time.monotonic() - start
+
+
 def test_header_timeout_closes_idle_partial_head(start_server):
     srv = start_server(args=["--header-timeout", "1"])
     with srv.conn() as c:
@@ -38,18 +52,7 @@ def test_header_timeout_is_a_deadline_not_an_idle_timer(start_server):
     srv = start_server(args=["--header-timeout", "1"])
     with srv.conn() as c:
         c.send(b"GET / HTTP/1.1\r\nHost: test\r\n")
-        start = time.monotonic()
-        closed = False
-        for _ in range(50):  # at most 10 s
-            try:
-                c.send(b"X")
-            except (BrokenPipeError, ConnectionResetError):
-                closed = True
-                break
-            if c.wait_closed(0.2):
-                closed = True
-                break
-        elapsed = time.monotonic() - start
+        closed, elapsed = trickle_until_closed(c, b"X", 0.2, 50)  # at most 10 s
     assert closed, "trickling header bytes kept the connection open past the header timeout"
     assert elapsed < 5, "closed only after %.1fs with --header-timeout 1" % elapsed
 
@@ -70,18 +73,7 @@ def test_receive_timeout_caps_a_body_trickled_inside_the_body_timeout(start_serv
     srv = start_server(args=["--body-timeout", "1", "--receive-timeout", "3"])
     with srv.conn() as c:
         c.send(b"POST / HTTP/1.1\r\nHost: test\r\nContent-Length: 1000\r\n\r\n")
-        start = time.monotonic()
-        closed = False
-        for _ in range(30):  # at most ~21 s of trickling
-            try:
-                c.send(b"x")
-            except (BrokenPipeError, ConnectionResetError):
-                closed = True
-                break
-            if c.wait_closed(0.7):
-                closed = True
-                break
-        elapsed = time.monotonic() - start
+        closed, elapsed = trickle_until_closed(c, b"x", 0.7, 30)  # at most ~21 s
         assert closed, "a body trickled inside --body-timeout was received for %.0f s" % elapsed
         assert 2.5 < elapsed < 6, "closed after %.1f s with --receive-timeout 3" % elapsed
         assert b"HTTP/1.1 408 " in c.received, c.received[:200]
