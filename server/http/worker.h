@@ -60,7 +60,7 @@ typedef struct wh_worker {
     bool accept_gated;
     uint64_t requests_done;
     uint64_t requests_started; /* handed to the app: the one reaching max_requests says close */
-    uint64_t max_requests; /* stop gracefully after this many (0: never) */
+    uint64_t max_requests;     /* stop gracefully after this many (0: never) */
     uv_timer_t shutdown_timer;
     uv_timer_t drain_timer; /* --drain-delay: SIGTERM starts the graceful stop when it fires */
     bool draining;          /* SIGTERM came: still serving, readiness answers 503 */

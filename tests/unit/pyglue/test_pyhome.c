@@ -46,30 +46,31 @@ static int remove_tree(void **state)
     return system(cmd) == 0 ? 0 : -1;
 }
 
-static void test_venv_cfg(void **state)
+/* Writes pyvenv.cfg with `text` and checks what wh_pyvenv_read finds in it. */
+static void assert_cfg_reads(const char *text, int want_minor, const char *want_home)
 {
-    (void)state;
-    make_tree("home = /opt/py/bin\ninclude-system-site-packages = false\nversion = 3.12.1\n");
+    make_tree(text);
     char cfg[PATH_MAX], home[PATH_MAX];
     snprintf(cfg, sizeof(cfg), "%s/pyvenv.cfg", root);
     int major = 0, minor = 0;
     assert_int_equal(wh_pyvenv_read(cfg, &major, &minor, home, sizeof(home)), 1);
     assert_int_equal(major, 3);
-    assert_int_equal(minor, 12);
-    assert_string_equal(home, "/opt/py/bin");
+    assert_int_equal(minor, want_minor);
+    assert_string_equal(home, want_home);
+}
+
+static void test_venv_cfg(void **state)
+{
+    (void)state;
+    assert_cfg_reads("home = /opt/py/bin\ninclude-system-site-packages = false\nversion = 3.12.1\n",
+                     12, "/opt/py/bin");
 }
 
 static void test_virtualenv_cfg(void **state)
 {
     (void)state;
     /* virtualenv's spelling, no spaces, CRLF */
-    make_tree("home=/usr/bin\r\nversion_info=3.11.2.final.0\r\n");
-    char cfg[PATH_MAX], home[PATH_MAX];
-    snprintf(cfg, sizeof(cfg), "%s/pyvenv.cfg", root);
-    int major = 0, minor = 0;
-    assert_int_equal(wh_pyvenv_read(cfg, &major, &minor, home, sizeof(home)), 1);
-    assert_int_equal(minor, 11);
-    assert_string_equal(home, "/usr/bin");
+    assert_cfg_reads("home=/usr/bin\r\nversion_info=3.11.2.final.0\r\n", 11, "/usr/bin");
 }
 
 static void test_cfg_without_version_or_missing(void **state)
