@@ -1,4 +1,5 @@
-/* PROXY protocol v1 and v2 headers (see server/ops/proxyproto.h and HAProxy's proxy-protocol.txt). */
+/* PROXY protocol v1 and v2 headers (see server/ops/proxyproto.h and HAProxy's proxy-protocol.txt).
+ */
 #include "server/ops/proxyproto.h"
 
 #include <arpa/inet.h>
