@@ -620,7 +620,7 @@ wh_http1_result_t wh_http1_feed(wh_http1_t *p, const char *data, size_t len, siz
     bool head_was_done = p->head_done;
     size_t i = 0;
     while (i < len && !p->message_done) {
-        size_t n, used;
+        size_t n = 0, used = 0;
         wh_scan_action_t action = wh_prescan_next(&p->scan, data + i, len - i, &n);
         switch (action) {
         case WH_SCAN_ERROR:
@@ -741,7 +741,7 @@ void wh_request_server_from_host(wh_request_t *req)
         return;
     /* Host is valid here (check_host): uri-host [ ":" port ], an IPv6 literal in brackets. */
     const char *p = host->value.ptr, *end = p + host->value.len;
-    const char *name_end = end;
+    const char *name_end;
     if (*p == '[') {
         const char *close = memchr(p, ']', host->value.len);
         name_end = close ? close + 1 : end;

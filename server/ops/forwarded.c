@@ -500,6 +500,8 @@ static const char *forwarded_element(const char *p, const char *end, hop_t *hop)
  * ignored, and the walk for the client stops there as at "unknown"). */
 static void parse_forwarded(chain_t *c, wh_str_t v)
 {
+    if (v.ptr == NULL || v.len == 0)
+        return;
     const char *p = v.ptr, *end = v.ptr + v.len;
     while (p < end) {
         while (p < end && (is_ows(*p) || *p == ','))

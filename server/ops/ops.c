@@ -330,7 +330,7 @@ static void response_head(void *self, wh_exchange_t *ex, int status, const wh_he
     const char *names[WH_ACCESSLOG_RESPONSE_HEADERS_MAX];
     const wh_str_t *values[WH_ACCESSLOG_RESPONSE_HEADERS_MAX];
     size_t n = 0, bytes = 0;
-    for (size_t k = 0; ops->log_header_names[k] && k < WH_ACCESSLOG_RESPONSE_HEADERS_MAX; k++) {
+    for (size_t k = 0; k < WH_ACCESSLOG_RESPONSE_HEADERS_MAX && ops->log_header_names[k]; k++) {
         const char *name = ops->log_header_names[k]; /* never hop-by-hop (accesslog.c) */
         const wh_str_t *last = NULL;
         for (size_t i = 0; i < count; i++) {
