@@ -499,6 +499,10 @@ def make_charts(results, tp, lat, slow, out_dir):
     colors = {"wsgihost": "#d62728", "gunicorn-sync": "#1f77b4", "gunicorn-gthread": "#6baed6",
               "uwsgi": "#2ca02c", "nginx": "#7f7f7f", "ceiling": "#ff7f0e",
               "ceiling-so": "#ffbb78"}
+    # the peers from PyPI (bench/run's full run)
+    colors.update({"gunicorn27-sync": "#08519c", "gunicorn27-gthread": "#9ecae1",
+                   "granian": "#e6550d", "uwsgi-pypi": "#31a354", "bjoern": "#9467bd",
+                   "waitress": "#8c564b"})
     eps = [e for e in EP_ORDER if any(k[1] == e and k[2] == "ka32" for k in tp)]
     srvs = [s for s in ORDER if any(k[0] == s for k in tp)]
     smoke = results.get("setup", {}).get("smoke")
