@@ -7,7 +7,9 @@
  *   openloop PORT PATH RATE SECONDS [MAX_CONNS] [close]
  *
  * 127.0.0.1 only. Prints one JSON line: rate, sent, completed, achieved rate, non2xx, errors,
- * timeouts (unanswered 5 s after the end), latency percentiles in ms. Built by bench/run with
+ * timeouts (unanswered 5 s after the end), unsent (still waiting for a connection then),
+ * latency percentiles in ms: of every answer, and (ok_*, non2xx_*) of the 2xx answers and the
+ * others apart, so an overloaded server's quick 503s do not hide how late its 200s were. Built by bench/run with
  * `cc -O2`. Responses need a Content-Length (or end with the connection). */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -49,7 +51,8 @@ static char request[1024];
 static size_t request_len;
 static conn_t *conns;
 static int nconns, ep;
-static double *lat;
+static double *lat, *lat_ok, *lat_bad;
+static long long nok, nbad;
 static long long nlat, sent, non2xx, errors, completed;
 static double *queue;
 static long long qhead, qtail;
@@ -142,9 +145,15 @@ static void dispatch(double sched) {
 }
 
 static void finished(conn_t *c) {
-    lat[nlat++] = now() - c->sched;
+    double l = now() - c->sched;
+    lat[nlat++] = l;
     completed++;
-    if (c->status < 200 || c->status > 299) non2xx++;
+    if (c->status < 200 || c->status > 299) {
+        non2xx++;
+        lat_bad[nbad++] = l;
+    } else {
+        lat_ok[nok++] = l;
+    }
     if (c->close_after) drop(c);
     else {
         c->state = IDLE;
@@ -251,6 +260,8 @@ int main(int argc, char **argv) {
                                    path, port, close_mode ? "Connection: close\r\n" : "");
     long long cap = (long long)(rate * seconds * 1.5) + 1000;
     lat = malloc(sizeof(double) * (size_t)cap);
+    lat_ok = malloc(sizeof(double) * (size_t)cap);
+    lat_bad = malloc(sizeof(double) * (size_t)cap);
     queue = malloc(sizeof(double) * (size_t)cap);
     conns = calloc((size_t)max_conns, sizeof(conn_t));
     for (int i = 0; i < max_conns; i++) conns[i].fd = -1;
@@ -291,11 +302,18 @@ int main(int argc, char **argv) {
     long long timeouts = sent - completed - errors;
     if (timeouts < 0) timeouts = 0;
     qsort(lat, (size_t)nlat, sizeof(double), cmp);
+    qsort(lat_ok, (size_t)nok, sizeof(double), cmp);
+    qsort(lat_bad, (size_t)nbad, sizeof(double), cmp);
 #define P(q) (nlat ? lat[(long long)((nlat - 1) * (q))] * 1000 : -1.0)
+#define PA(a, n, q) ((n) ? (a)[(long long)(((n) - 1) * (q))] * 1000 : -1.0)
     printf("{\"rate\": %.1f, \"sent\": %lld, \"completed\": %lld, \"achieved\": %.1f, \"non2xx\": %lld, "
            "\"errors\": %lld, \"timeouts\": %lld, \"connections\": %d, \"p50\": %.3f, \"p90\": %.3f, "
-           "\"p99\": %.3f, \"p999\": %.3f, \"max\": %.3f}\n",
+           "\"p99\": %.3f, \"p999\": %.3f, \"max\": %.3f, \"unsent\": %lld, \"ok_p50\": %.3f, "
+           "\"ok_p99\": %.3f, \"ok_max\": %.3f, \"non2xx_p50\": %.3f, \"non2xx_p99\": %.3f, "
+           "\"non2xx_max\": %.3f}\n",
            rate, sent, completed, completed / (elapsed < seconds ? seconds : elapsed), non2xx, errors,
-           timeouts, nconns, P(0.5), P(0.9), P(0.99), P(0.999), nlat ? lat[nlat - 1] * 1000 : -1.0);
+           timeouts, nconns, P(0.5), P(0.9), P(0.99), P(0.999), nlat ? lat[nlat - 1] * 1000 : -1.0,
+           qtail - qhead, PA(lat_ok, nok, 0.5), PA(lat_ok, nok, 0.99), PA(lat_ok, nok, 1.0),
+           PA(lat_bad, nbad, 0.5), PA(lat_bad, nbad, 0.99), PA(lat_bad, nbad, 1.0));
     return 0;
 }

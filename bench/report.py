@@ -6,9 +6,15 @@ import statistics
 
 LABEL = {
     "wsgihost": "wsgihost",
-    "gunicorn-sync": "gunicorn sync",
-    "gunicorn-gthread": "gunicorn gthread",
-    "uwsgi": "uWSGI",
+    "gunicorn-sync": "gunicorn sync (Debian 20.1)",
+    "gunicorn-gthread": "gunicorn gthread (Debian 20.1)",
+    "uwsgi": "uWSGI (Debian)",
+    "gunicorn27-sync": "gunicorn 27 sync",
+    "gunicorn27-gthread": "gunicorn 27 gthread",
+    "granian": "Granian 2.8.7",
+    "uwsgi-pypi": "uWSGI 2.0.31",
+    "bjoern": "bjoern 3.2.2",
+    "waitress": "waitress 3.0.2",
     "nginx": "nginx",
     "ceiling": "in-process ceiling",
     "ceiling-so": "ceiling on libpython.so",
@@ -48,6 +54,7 @@ def medians(cells, phase):
     return {k: {"rps": med(c["rps"] for c in v), "p50": med(c.get("p50") for c in v),
                 "p99": med(c.get("p99") for c in v), "cpu_us": med(c.get("cpu_us") for c in v),
                 "sys_share": med(c.get("sys_share") for c in v),
+                "cs_per_req": med(c.get("cs_per_req") for c in v),
                 "client_cpu": med(c.get("client_cpu") for c in v),
                 "n": len(v), "runs": [c["rps"] for c in v]}
             for k, v in groups.items()}
@@ -78,6 +85,45 @@ def verdict(ok):
     if not JUDGE:
         return "not judged (smoke run)"
     return "–" if ok is None else ("**met**" if ok else "**missed**")
+
+
+def overload_section(cells, setup):
+    """The overload phase: one row per server configuration and load, medians over rounds."""
+    if not cells:
+        return []
+    L = ["## Overload: open loop around the sustainable rate", "",
+         "Each server (configuration) first gets its sustainable rate measured (wrk, keep-alive, "
+         "32 connections), then an open-loop Poisson stream at a multiple of it "
+         "(bench/openloop.c, latency from the scheduled time, up to %s connections). *Served* "
+         "are the 2xx answers; *shed* the others (wsgihost's `--queue-timeout` 503s); *lost* "
+         "are requests sent and never answered, failed connections, and requests still waiting "
+         "for a connection 5 s after the end. Medians over %s round(s)."
+         % (setup.get("overload_conns", "?"), setup.get("overload_rounds", "?")), "",
+         "| page | server | load | sustainable (req/s) | offered (req/s) | served (req/s) | "
+         "served p50 / p99 (ms) | shed | shed p99 (ms) | lost |",
+         "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    keys = []
+    for c in cells:
+        k = (c["endpoint"], c["config"], c["load"])
+        if k not in keys:
+            keys.append(k)
+    for ep, config, load in sorted(keys, key=lambda k: (EP_ORDER.index(k[0]), keys.index(k))):
+        mine = [c for c in cells
+                if c["endpoint"] == ep and c["config"] == config and c["load"] == load]
+
+        def m(f):
+            vals = [f(c) for c in mine if f(c) is not None]
+            return med(vals) if vals else None
+        served = m(lambda c: c["served_rps"])
+        lost = m(lambda c: sum(c["errors"].values()))
+        shed_p99 = m(lambda c: c["shed_p99"] if c["shed_p99"] >= 0 else None)
+        L.append("| %s | %s | %gx | %s | %s | %s | %.1f / %.1f | %s | %s | %.0f |"
+                 % (EP_LABEL[ep], config, load, fmt_rps(m(lambda c: c["sustainable"])),
+                    fmt_rps(m(lambda c: c["target_rate"])), fmt_rps(served),
+                    m(lambda c: c["served_p50"]), m(lambda c: c["p99"]),
+                    pct(m(lambda c: c["shed_share"])),
+                    "%.1f" % shed_p99 if shed_p99 is not None else "–", lost))
+    return L + [""]
 
 
 def write(results, out_dir, charts=True):
@@ -111,6 +157,12 @@ def write(results, out_dir, charts=True):
     if smoke:
         L += ["**Smoke run** (`bench/run --smoke`): 1 s runs, one round. It checks the harness works; "
               "its figures are not measurements.", ""]
+    vulns = results.get("vulnerabilities") or {}
+    if vulns:
+        L += ["Kernel: %s. CPU vulnerability mitigations (`/sys/devices/system/cpu/vulnerabilities/*`; "
+              "they set what a syscall and a context switch cost):" % results.get(
+                  "versions", {}).get("machine", "?").split("Linux ")[-1], ""]
+        L += ["- `%s`: %s" % (k, v) for k, v in vulns.items()] + [""]
     states = results.get("machine_states", [])
     noisy = [s for s in states if s["load1"] >= 0.3 or s["busy"] >= 0.05]
     if noisy and not smoke:
@@ -161,6 +213,19 @@ def write(results, out_dir, charts=True):
             v, sys_share = m.get("cpu_us"), m.get("sys_share")
             row.append(fmt_rps(v) + (" (%.0f%% sys)" % (100 * sys_share) if sys_share is not None else ""))
         L.append("| %s | %s |" % (EP_LABEL[ep], " | ".join(row)))
+    for title, key, fmt in (("Context switches per request (every thread of the server's "
+                             "processes, voluntary and involuntary, from `/proc/*/task/*/status`), "
+                             "the same runs:", "cs_per_req", "%.2f"),
+                            ("p99 latency (ms, wrk; closed loop, so read it with the rates above), "
+                             "the same runs:", "p99", "%.2f")):
+        L += ["", title, "", "| endpoint | " + " | ".join(LABEL[s] for s in servers_seen) + " |",
+              "|---|" + "---:|" * len(servers_seen)]
+        for ep in eps:
+            row = []
+            for s in servers_seen:
+                v = (tp.get((s, ep, "ka32")) or {}).get(key)
+                row.append(fmt % v if v is not None else "–")
+            L.append("| %s | %s |" % (EP_LABEL[ep], " | ".join(row)))
     L += ["", "The issue's figures for the same cells, for orientation: "
           + "; ".join("%s %s %s" % (EP_LABEL[e].split(" (")[0], LABEL[s], fmt_rps(v))
                       for (e, s), v in ISSUE.items()) + ".", ""]
@@ -297,6 +362,9 @@ def write(results, out_dir, charts=True):
               "wrk's Lua `delay()` pacing was tried and dropped: wrk skips the delay after "
               "reconnecting, so servers that close connections (gunicorn sync, uWSGI) were not paced.", ""]
 
+    # --- overload
+    L += overload_section([c for c in cells if c["phase"] == "overload"], setup)
+
     # --- slow clients
     if slow:
         L += ["## Slow clients", "",
@@ -431,6 +499,10 @@ def make_charts(results, tp, lat, slow, out_dir):
     colors = {"wsgihost": "#d62728", "gunicorn-sync": "#1f77b4", "gunicorn-gthread": "#6baed6",
               "uwsgi": "#2ca02c", "nginx": "#7f7f7f", "ceiling": "#ff7f0e",
               "ceiling-so": "#ffbb78"}
+    # the peers from PyPI (bench/run's full run)
+    colors.update({"gunicorn27-sync": "#08519c", "gunicorn27-gthread": "#9ecae1",
+                   "granian": "#e6550d", "uwsgi-pypi": "#31a354", "bjoern": "#9467bd",
+                   "waitress": "#8c564b"})
     eps = [e for e in EP_ORDER if any(k[1] == e and k[2] == "ka32" for k in tp)]
     srvs = [s for s in ORDER if any(k[0] == s for k in tp)]
     smoke = results.get("setup", {}).get("smoke")

@@ -22,12 +22,25 @@ SERVERS = {
     "gunicorn-sync": {"dynamic": True, "static": True, "label": "gunicorn sync + whitenoise"},
     "gunicorn-gthread": {"dynamic": True, "static": True, "label": "gunicorn gthread + whitenoise"},
     "uwsgi": {"dynamic": True, "static": True, "label": "uWSGI (--http-socket, --static-map)"},
+    # Current releases from PyPI, in bench/run's venv (scripts/bench-venv; the full run only).
+    "gunicorn27-sync": {"dynamic": True, "static": True, "peer": True,
+                        "label": "gunicorn 27 sync + whitenoise 6.12"},
+    "gunicorn27-gthread": {"dynamic": True, "static": True, "peer": True,
+                           "label": "gunicorn 27 gthread + whitenoise 6.12"},
+    "granian": {"dynamic": True, "static": True, "peer": True,
+                "label": "Granian 2.8 (--interface wsgi) + whitenoise"},
+    "uwsgi-pypi": {"dynamic": True, "static": True, "peer": True,
+                   "label": "uWSGI 2.0.31 (--http-socket, --static-map)"},
+    "bjoern": {"dynamic": True, "static": True, "peer": True, "label": "bjoern 3.2 + whitenoise"},
+    "waitress": {"dynamic": True, "static": True, "peer": True,
+                 "label": "waitress 3.0 + whitenoise"},
     "nginx": {"dynamic": False, "static": True, "label": "nginx (static only)"},
     "ceiling": {"dynamic": True, "static": False, "label": "in-process ceiling (no server)"},
     "ceiling-so": {"dynamic": True, "static": False,
                    "label": "in-process ceiling on the shared libpython, as embedded"},
 }
 CEILINGS = ("ceiling", "ceiling-so")
+PEERS = tuple(name for name, s in SERVERS.items() if s.get("peer"))
 ORDER = list(SERVERS)
 
 
@@ -67,7 +80,7 @@ http {
     return conf
 
 
-def command(name, port, ctx, workers=1, preload=False):
+def command(name, port, ctx, workers=1, preload=False, extra=()):
     """The command line (without taskset) of server `name` on `port`."""
     bind = "127.0.0.1:%d" % port
     threads = str(ctx.threads)
@@ -76,7 +89,9 @@ def command(name, port, ctx, workers=1, preload=False):
                "--chdir", str(APP), "--app", "recipes.wsgi"]
         if preload:
             cmd.append("--preload")
-        return cmd
+        if getattr(ctx, "venv", None):  # the full run: the peers' Python and Django
+            cmd += ["--virtualenv", str(ctx.venv)]
+        return cmd + list(extra)
     if name in ("gunicorn-sync", "gunicorn-gthread"):
         cmd = [shutil.which("gunicorn") or "/usr/bin/gunicorn", "--bind", bind, "-w", str(workers),
                "--chdir", str(APP), "--pythonpath", str(BENCH)]
@@ -96,22 +111,61 @@ def command(name, port, ctx, workers=1, preload=False):
                "--die-on-term", "--need-app", "--disable-logging", "--buffer-size", "32768"]
         if ctx.threads > 1:
             cmd += ["--threads", threads]
+        if getattr(ctx, "venv", None):
+            cmd += ["--home", str(ctx.venv)]
         if not preload:
             cmd.append("--lazy-apps")
         return cmd
+    if name in PEERS:
+        return peer_command(name, bind, port, ctx)
     if name == "nginx":
         return ["/usr/sbin/nginx", "-c", str(nginx_conf(ctx.tmp, ctx.static_root, port)),
                 "-p", str(ctx.tmp)]
     raise ValueError(name)
 
 
+def peer_command(name, bind, port, ctx):
+    """A current release from ctx.venv (scripts/bench-venv): one process, ctx.threads threads
+    where the server has threads, the app wrapped in WhiteNoise except for uWSGI."""
+    venv = Path(ctx.venv)
+    threads = str(ctx.threads)
+    # the WhiteNoise wrapper lives in bench/; PYTHONPATH reaches it for the servers without a
+    # --pythonpath of their own
+    env = ["env", "PYTHONPATH=%s:%s" % (BENCH, APP)]
+    app = "recipes_whitenoise:application"
+    if name.startswith("gunicorn27-"):
+        cmd = [str(venv / "bin" / "gunicorn"), "--bind", bind, "-w", "1", "--chdir", str(APP),
+               "--pythonpath", str(BENCH)]
+        if name == "gunicorn27-sync":
+            return cmd + ["-k", "sync", app]
+        return cmd + ["-k", "gthread", "--threads", threads, "--keep-alive", "75", app]
+    if name == "granian":
+        return env + [str(venv / "bin" / "granian"), "--interface", "wsgi", "--host", "127.0.0.1",
+                      "--port", str(port), "--workers", "1", "--blocking-threads", threads,
+                      "--no-ws", "--log-level", "warning", app]
+    if name == "uwsgi-pypi":
+        cmd = [str(venv / "bin" / "uwsgi"), "--http-socket", bind, "--master", "--processes", "1",
+               "--home", str(venv), "--chdir", str(APP), "--module", "recipes.wsgi:application",
+               "--static-map", "/static=%s" % ctx.static_root, "--die-on-term", "--need-app",
+               "--disable-logging", "--buffer-size", "32768", "--lazy-apps"]
+        return cmd + (["--threads", threads] if ctx.threads > 1 else [])
+    if name == "bjoern":  # no command line of its own: bjoern.run from its libev loop
+        return env + [str(venv / "bin" / "python"), "-c",
+                      "import bjoern, recipes_whitenoise; "
+                      "bjoern.run(recipes_whitenoise.application, '127.0.0.1', %d)" % port]
+    if name == "waitress":
+        return env + [str(venv / "bin" / "waitress-serve"), "--listen", bind, "--threads", threads,
+                      app]
+    raise ValueError(name)
+
+
 class Server:
     """A running server: Server(name, ctx) starts it pinned to ctx.server_core."""
 
-    def __init__(self, name, ctx, workers=1, preload=False, core=None):
+    def __init__(self, name, ctx, workers=1, preload=False, core=None, extra=()):
         self.name = name
         self.port = free_port()
-        self.cmd = command(name, self.port, ctx, workers, preload)
+        self.cmd = command(name, self.port, ctx, workers, preload, extra)
         self.full_cmd = ["taskset", "-c", core or ctx.server_core] + self.cmd
         self.log = ctx.tmp / ("%s-%d.log" % (name, self.port))
         self._log = open(self.log, "wb")
@@ -239,6 +293,21 @@ def cpu_seconds(pid):
         except (FileNotFoundError, ProcessLookupError, ValueError, IndexError):
             continue
     return total / 1e9
+
+
+def context_switches(pid):
+    """Voluntary plus involuntary context switches so far of every thread of the process tree
+    under pid (/proc/*/task/*/status)."""
+    total = 0
+    for p in tree_pids(pid):
+        try:
+            for task in os.listdir("/proc/%d/task" % p):
+                with open("/proc/%d/task/%s/status" % (p, task)) as f:
+                    total += sum(int(line.split()[1]) for line in f
+                                 if line.startswith(("voluntary_ctxt", "nonvoluntary_ctxt")))
+        except (FileNotFoundError, ProcessLookupError, ValueError, IndexError):
+            continue
+    return total
 
 
 def cpu_split(pid):

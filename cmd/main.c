@@ -281,6 +281,7 @@ static int serve(wh_config_t *cfg, const wh_identity_t *identity)
         if (wh_py_init(&app.py) != 0)
             return WH_EXIT_BOOT_ERROR;
         app.preloaded = true;
+        wh_py_preload_warm();
         /* A connection opened while importing must not be shared by forked workers. */
         if (wh_py_close_db_connections() != 0)
             wh_log(WH_LOG_WARNING, "closing the database connections before forking failed");

@@ -1,7 +1,9 @@
 /* Django's static and media settings, read once after the app is loaded, so that wsgihost
  * serves STATIC_ROOT at STATIC_URL with no configuration (see pyglue/pyglue.h). */
 #include "pyglue/compat.h"
+#include "pyglue/embedded.h"
 #include "pyglue/pyglue.h"
+#include "server/core/log.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -138,4 +140,30 @@ void wh_django_paths_free(wh_django_paths_t *p)
     free(p->media_root);
     free(p->manifest);
     memset(p, 0, sizeof(*p));
+}
+
+void wh_py_preload_warm(void)
+{
+    PyGILState_STATE gil = PyGILState_Ensure();
+    PyObject *ns = PyDict_New();
+    PyObject *done = NULL;
+    if (ns != NULL && PyDict_SetItemString(ns, "__builtins__", PyEval_GetBuiltins()) == 0) {
+        PyObject *ran = PyRun_String(wh_py_source_preload, Py_file_input, ns, ns);
+        PyObject *fn = ran ? PyDict_GetItemString(ns, "warm") : NULL; /* borrowed */
+        Py_XDECREF(ran);
+        done = fn ? PyObject_CallNoArgs(fn) : NULL;
+    }
+    if (done == NULL) {
+        wh_log(WH_LOG_WARNING, "--preload: warming the app's caches failed; workers build "
+                               "their own on first use");
+        PyErr_Print();
+    } else if (done != Py_None) {
+        const char *text = PyUnicode_AsUTF8(done);
+        if (text != NULL)
+            wh_log(WH_LOG_INFO, "--preload: warmed Django before forking: %s", text);
+        PyErr_Clear();
+    }
+    Py_XDECREF(done);
+    Py_XDECREF(ns);
+    PyGILState_Release(gil);
 }

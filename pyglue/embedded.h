@@ -6,6 +6,7 @@
 extern const char wh_py_source_appload[];      /* pyglue/py/appload.py */
 extern const char wh_py_source_gunicornconf[]; /* pyglue/py/gunicornconf.py */
 extern const char wh_py_source_manage[];       /* pyglue/py/manage.py */
+extern const char wh_py_source_preload[];      /* pyglue/py/preload.py */
 extern const char wh_py_source_reloadpy[];     /* pyglue/py/reloadpy.py */
 
 #endif

@@ -76,6 +76,11 @@ typedef struct {
 int wh_py_django_paths(wh_django_paths_t *out);
 void wh_django_paths_free(wh_django_paths_t *p);
 
+/* --preload, before forking: builds a Django app's lazy caches (URL resolver, translations,
+ * every template its cached loaders find) so the workers share them (pyglue/py/preload.py).
+ * Does nothing for other apps; never fails the start (what it did or skipped is logged). */
+void wh_py_preload_warm(void);
+
 /* Forking a process that runs Python (--preload): the master calls before_fork and
  * after_fork_parent around fork(), the child after_fork_child first thing. wh_py_freeze runs
  * gc.freeze() once the app is imported, so workers share its memory copy-on-write. */

@@ -97,6 +97,10 @@ static const option_t options[] = {
      "Python threads running the app", "threads", NULL},
     {"timeout", "t", OPT_SECONDS, FIELD(timeout), "30", NULL, "SECONDS",
      "a request in the app longer than this retires its worker, 0 never", "timeout", NULL},
+    {"queue-timeout", NULL, OPT_SECONDS, FIELD(queue_timeout), "0", NULL, "SECONDS",
+     "a request that waited longer than this for a Python thread gets a quick 503 with "
+     "Retry-After instead of running late, 0 never",
+     NULL, NULL},
     {"max-requests", NULL, OPT_U32, NUM(max_requests, 0, INT32_MAX), "0", NULL, "N",
      "recycle a worker after N requests, 0 never", "max_requests", NULL},
     {"max-requests-jitter", NULL, OPT_U32, NUM(max_requests_jitter, 0, INT32_MAX), "0", NULL, "N",

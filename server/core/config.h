@@ -25,6 +25,8 @@ typedef struct {
     int backlog;
     double timeout;        /* seconds a request may stay in the app before its worker is
                               retired (gunicorn's worker timeout); 0 disables */
+    double queue_timeout;  /* seconds a request may wait for a Python thread before it is
+                              answered 503 (load shedding); 0 disables */
     uint32_t max_requests; /* recycle a worker after this many requests; 0 never */
     uint32_t max_requests_jitter;
     bool preload; /* import the app in the master before forking */

@@ -31,8 +31,9 @@ typedef struct {
     _Atomic uint64_t duration_us_sum[WH_STAT_HANDLERS];
     _Atomic uint64_t bytes_sent[WH_STAT_HANDLERS];
     _Atomic uint64_t connections_total;
-    _Atomic uint32_t in_flight;   /* requests received and not yet answered */
-    _Atomic uint32_t queue_depth; /* requests waiting for a Python thread (each heartbeat) */
+    _Atomic uint64_t queue_timeouts; /* requests answered 503 by --queue-timeout */
+    _Atomic uint32_t in_flight;      /* requests received and not yet answered */
+    _Atomic uint32_t queue_depth;    /* requests waiting for a Python thread (each heartbeat) */
 } wh_slot_stats_t;
 
 /* Adds to a counter that only this thread writes (no locked instruction needed). */

@@ -482,7 +482,9 @@ static void submit(wh_conn_t *c)
             return;
         }
     }
+    ex->queued_ms = c->submitted_ms;
     wh_jobq_push(w->jobq, ex);
+    wh_shed_watch(&w->shed);
 }
 
 /* Feeds bytes to the parser until it needs more or stops at a request. Returns the bytes

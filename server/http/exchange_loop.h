@@ -82,6 +82,7 @@ struct wh_exchange {
     bool keep_alive_wanted; /* the request allows the connection to stay open */
     bool http10;
     bool local; /* answered by the loop itself (static file, probe): no runner, no wake-ups */
+    uint64_t queued_ms;              /* when it was pushed on the job queue (wh_monotonic_ms) */
     const wh_observer_t *observer;   /* NULL when none */
     char text[WH_EXCHANGE_TEXT_MAX]; /* wh_exchange_keep_text's storage */
     size_t text_len;

@@ -104,6 +104,22 @@ wh_exchange_t *wh_jobq_pop(wh_jobq_t *q)
     return ex;
 }
 
+wh_exchange_t *wh_jobq_take_stale(wh_jobq_t *q, uint64_t cutoff_ms, uint64_t *oldest_left_ms)
+{
+    wh_exchange_t *stale = NULL, **tail = &stale;
+    pthread_mutex_lock(&q->mu);
+    /* FIFO order is push order, so the stale ones are a prefix. */
+    while (q->head && q->head->queued_ms <= cutoff_ms) {
+        wh_exchange_t *ex = take_locked(q);
+        ex->next_job = NULL;
+        *tail = ex;
+        tail = &ex->next_job;
+    }
+    *oldest_left_ms = q->head ? q->head->queued_ms : 0;
+    pthread_mutex_unlock(&q->mu);
+    return stale;
+}
+
 void wh_jobq_shutdown(wh_jobq_t *q)
 {
     pthread_mutex_lock(&q->mu);

@@ -5,6 +5,7 @@
 #define WSGIHOST_JOBQ_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 typedef struct wh_jobq wh_jobq_t;
 typedef struct wh_exchange wh_exchange_t;
@@ -27,6 +28,13 @@ wh_exchange_t *wh_jobq_pop(wh_jobq_t *q);
 /* Runner: takes the next exchange without blocking; NULL when none is waiting. Pays an owed
  * wake-up once it is WH_WAKE_HOLD_MS old. */
 wh_exchange_t *wh_jobq_try_pop(wh_jobq_t *q);
+
+/* Loop (--queue-timeout): takes back every exchange pushed at or before `cutoff_ms` (its
+ * queued_ms, wh_monotonic_ms's clock) that no runner has popped, oldest first, linked through
+ * next_job. The loop then holds the runner's reference and plays the runner's part for them
+ * (exchange.h), answering them itself. *oldest_left_ms is the queued_ms of the oldest exchange
+ * still waiting, 0 when none is. */
+wh_exchange_t *wh_jobq_take_stale(wh_jobq_t *q, uint64_t cutoff_ms, uint64_t *oldest_left_ms);
 
 /* Exchanges waiting for a runner (for metrics and health). */
 size_t wh_jobq_depth(wh_jobq_t *q);

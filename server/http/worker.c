@@ -247,6 +247,7 @@ static void finish_stop(wh_worker_t *w)
     close_handle((uv_handle_t *)&w->accept_resume);
     close_handle((uv_handle_t *)&w->log_flush);
     close_handle((uv_handle_t *)&w->log_timer);
+    wh_shed_close(&w->shed);
     if (w->stop_hook.fn)
         w->stop_hook.fn(w->stop_hook.ctx);
 }
@@ -456,7 +457,9 @@ int wh_worker_init(wh_worker_t *w, const wh_config_t *cfg, wh_listener_t *listen
         uv_timer_init(&w->loop, &w->heartbeat) != 0 ||
         uv_timer_init(&w->loop, &w->drain_timer) != 0 ||
         uv_timer_init(&w->loop, &w->log_timer) != 0 ||
-        uv_timer_init(&w->loop, &w->hold_timer) != 0 || uv_prepare_init(&w->loop, &w->prepare)) {
+        uv_timer_init(&w->loop, &w->hold_timer) != 0 || uv_prepare_init(&w->loop, &w->prepare) ||
+        wh_shed_init(&w->shed, &w->loop, cfg->queue_timeout, jobq,
+                     w->slot ? &w->slot->stats.queue_timeouts : NULL) != 0) {
         wh_log(WH_LOG_CRITICAL, "cannot set up the event loop");
         return -1;
     }

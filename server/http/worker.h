@@ -13,6 +13,7 @@
 #include "server/http/http1.h"
 #include "server/http/listen.h"
 #include "server/http/observer.h"
+#include "server/http/shed.h"
 #include "server/core/scoreboard.h"
 
 /* Reads land in one worker-wide buffer; only leftovers are copied into a connection. */
@@ -43,6 +44,7 @@ typedef struct wh_worker {
     uv_timer_t accept_resume; /* after EMFILE: accept again a little later */
 
     wh_jobq_t *jobq;
+    wh_shed_t shed; /* --queue-timeout */
     wh_notifier_t notifier;
     uv_prepare_t prepare;  /* before sleeping: held output, runner wake-ups */
     uv_timer_t hold_timer; /* while runners are busy: output they hold back */

@@ -72,6 +72,7 @@ void wh_metrics_fold_slot(wh_scoreboard_t *sb, int slot)
         fold64(&r->bytes_sent[h], &s->bytes_sent[h]);
     }
     fold64(&r->connections_total, &s->connections_total);
+    fold64(&r->queue_timeouts, &s->queue_timeouts);
     atomic_store_explicit(&s->in_flight, 0, memory_order_relaxed);
     atomic_store_explicit(&s->queue_depth, 0, memory_order_relaxed);
 }
@@ -85,6 +86,7 @@ typedef struct {
     uint64_t sum_us[WH_STAT_HANDLERS];
     uint64_t bytes[WH_STAT_HANDLERS];
     uint64_t connections_total;
+    uint64_t queue_timeouts;
     uint64_t in_flight, queue_depth, conns_open;
     uint64_t workers[4]; /* by slot state */
 } totals_t;
@@ -101,6 +103,7 @@ static void add_stats(totals_t *t, const wh_slot_stats_t *s)
         t->bytes[h] += load64(&s->bytes_sent[h]);
     }
     t->connections_total += load64(&s->connections_total);
+    t->queue_timeouts += load64(&s->queue_timeouts);
 }
 
 static int help(wh_buf_t *out, const char *name, const char *type, const char *text)
@@ -191,6 +194,10 @@ int wh_metrics_render(const wh_scoreboard_t *sb, wh_buf_t *out)
              help(out, "wsgihost_app_queue_depth", "gauge",
                   "Requests waiting for a free Python thread (sampled every second).") ||
              wh_buf_printf(out, "wsgihost_app_queue_depth %" PRIu64 "\n", t->queue_depth) ||
+             help(out, "wsgihost_queue_timeouts_total", "counter",
+                  "Requests answered 503 because they waited longer than --queue-timeout for "
+                  "a Python thread.") ||
+             wh_buf_printf(out, "wsgihost_queue_timeouts_total %" PRIu64 "\n", t->queue_timeouts) ||
              help(out, "wsgihost_connections_open", "gauge", "Open client connections.") ||
              wh_buf_printf(out, "wsgihost_connections_open %" PRIu64 "\n", t->conns_open) ||
              help(out, "wsgihost_connections_total", "counter", "Client connections accepted.") ||

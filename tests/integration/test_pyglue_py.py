@@ -1,7 +1,9 @@
 """The Python that wsgihost embeds (pyglue/py/*.py, compiled in by cmake/embed.cmake), tested
-as Python: the gunicorn configuration reader and the --app loader."""
+as Python: the gunicorn configuration reader, the --app loader and --preload's warm-up."""
 
 import importlib.util
+import json
+import subprocess
 import sys
 import textwrap
 
@@ -96,3 +98,48 @@ def test_app_specs(tmp_path, monkeypatch):
         with pytest.raises(appload.AppError, match=needle):
             appload.load(spec)
     sys.modules.pop("factories", None)
+
+
+# --preload's warm-up (pyglue/py/preload.py), run in a child Python so that the Django it
+# configures stays out of this process.
+WARM_CHILD = '''
+import importlib.util, json, sys
+import django
+from django.conf import settings
+settings.configure(INSTALLED_APPS=[], USE_I18N=True, ROOT_URLCONF="warmurls", TEMPLATES=[{
+    "BACKEND": "django.template.backends.django.DjangoTemplates", "DIRS": [sys.argv[2]],
+    "OPTIONS": {"loaders": [("django.template.loaders.cached.Loader",
+                             ["django.template.loaders.filesystem.Loader"])]}}])
+django.setup()
+spec = importlib.util.spec_from_file_location("preload", sys.argv[1])
+preload = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(preload)
+done = preload.warm()
+from django.template import engines
+from django.urls import get_resolver
+loader = engines["django"].engine.template_loaders[0]
+print(json.dumps({"done": done, "cached": sorted(loader.get_template_cache),
+                  "urls_populated": get_resolver()._populated}))  # Django's own flag
+'''
+
+
+def test_preload_warm_compiles_templates_and_populates_urls(tmp_path):
+    templates = tmp_path / "templates"
+    (templates / "app").mkdir(parents=True)
+    (templates / "base.html").write_text("<title>{% block t %}{% endblock %}</title>")
+    (templates / "app" / "page.html").write_text('{% extends "base.html" %}{% block t %}x{% endblock %}')
+    (templates / "broken.html").write_text("{% if %}")  # does not compile: left for its request
+    (tmp_path / "warmurls.py").write_text(
+        "from django.urls import path\nurlpatterns = [path('w/', lambda r: None, name='warm')]\n")
+    proc = subprocess.run([sys.executable, "-c", WARM_CHILD, str(PY / "preload.py"), str(templates)],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=60,
+                          env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(tmp_path)})
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)
+    assert out["cached"] == ["app/page.html", "base.html"], out
+    assert out["urls_populated"], out
+    assert out["done"] == "1 URL patterns, 2 templates compiled, translations", out
+
+
+def test_preload_warm_does_nothing_without_django():
+    assert module("preload").warm() is None

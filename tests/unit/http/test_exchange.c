@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "server/http/exchange_loop.h"
+#include "server/http/jobq.h"
 
 typedef struct {
     int heads;
@@ -177,6 +178,41 @@ static void test_wakeup_is_paid_when_the_runner_blocks(void **state)
     wh_notifier_close(&n);
     uv_run(&loop, UV_RUN_DEFAULT);
     assert_int_equal(uv_loop_close(&loop), 0);
+}
+
+/* --queue-timeout's take-back (server/http/jobq.h): the stale ones, oldest first, are a prefix
+ * of the queue; the rest stay for the runners. */
+static void test_jobq_take_stale(void **state)
+{
+    (void)state;
+    wh_notifier_t n = {0};
+    atomic_init(&n.outstanding, 0);
+    wh_jobq_t *q = wh_jobq_new();
+    assert_non_null(q);
+    wh_exchange_t *ex[3];
+    for (int i = 0; i < 3; i++) {
+        ex[i] = wh_exchange_new(&n);
+        assert_non_null(ex[i]);
+        ex[i]->queued_ms = 100 + 10 * (uint64_t)i; /* 100, 110, 120 */
+        wh_jobq_push(q, ex[i]);
+    }
+    uint64_t oldest = 0;
+    assert_null(wh_jobq_take_stale(q, 99, &oldest));
+    assert_int_equal(oldest, 100);
+    wh_exchange_t *stale = wh_jobq_take_stale(q, 110, &oldest);
+    assert_ptr_equal(stale, ex[0]);
+    assert_ptr_equal(stale->next_job, ex[1]);
+    assert_null(ex[1]->next_job);
+    assert_int_equal(oldest, 120);
+    assert_int_equal(wh_jobq_depth(q), 1);
+    /* (not wh_jobq_try_pop: a runner's call, it would pay this thread's wake-up debt) */
+    assert_ptr_equal(wh_jobq_take_stale(q, 1000, &oldest), ex[2]);
+    assert_int_equal(oldest, 0);
+    assert_int_equal(wh_jobq_depth(q), 0);
+    for (int i = 0; i < 3; i++) {
+        wh_exchange_unref(ex[i]); /* the runner's reference */
+        wh_exchange_unref(ex[i]); /* the loop's */
+    }
     wh_jobq_free(q);
 }
 
@@ -188,6 +224,7 @@ int main(void)
         cmocka_unit_test(test_no_observer),
         cmocka_unit_test(test_keep_text_is_bounded),
         cmocka_unit_test(test_wakeup_is_paid_when_the_runner_blocks),
+        cmocka_unit_test(test_jobq_take_stale),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
