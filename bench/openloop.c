@@ -9,8 +9,8 @@
  * 127.0.0.1 only. Prints one JSON line: rate, sent, completed, achieved rate, non2xx, errors,
  * timeouts (unanswered 5 s after the end), unsent (still waiting for a connection then),
  * latency percentiles in ms: of every answer, and (ok_*, non2xx_*) of the 2xx answers and the
- * others apart, so an overloaded server's quick 503s do not hide how late its 200s were. Built by bench/run with
- * `cc -O2`. Responses need a Content-Length (or end with the connection). */
+ * others apart, so an overloaded server's quick 503s do not hide how late its 200s were. Built by
+ * bench/run with `cc -O2`. Responses need a Content-Length (or end with the connection). */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
@@ -31,16 +31,17 @@ enum { IDLE, CONNECTING, BUSY };
 
 typedef struct {
     int fd, state;
-    double sched;          /* scheduled time of the request in flight */
-    size_t sent;           /* bytes of the request written */
+    double sched; /* scheduled time of the request in flight */
+    size_t sent;  /* bytes of the request written */
     char buf[16384];
-    size_t have;           /* bytes in buf */
-    long long body_left;   /* -1: head not complete; -2: read to EOF */
+    size_t have;         /* bytes in buf */
+    long long body_left; /* -1: head not complete; -2: read to EOF */
     int close_after, status;
-    int reused;            /* it has answered a request before */
+    int reused; /* it has answered a request before */
 } conn_t;
 
-static double now(void) {
+static double now(void)
+{
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return ts.tv_sec + ts.tv_nsec * 1e-9;
@@ -57,12 +58,14 @@ static long long nlat, sent, non2xx, errors, completed;
 static double *queue;
 static long long qhead, qtail;
 
-static int cmp(const void *a, const void *b) {
+static int cmp(const void *a, const void *b)
+{
     double x = *(const double *)a, y = *(const double *)b;
     return x < y ? -1 : x > y;
 }
 
-static void drop(conn_t *c) {
+static void drop(conn_t *c)
+{
     if (c->fd >= 0) {
         epoll_ctl(ep, EPOLL_CTL_DEL, c->fd, NULL);
         close(c->fd);
@@ -71,11 +74,13 @@ static void drop(conn_t *c) {
     c->state = IDLE;
 }
 
-static int open_conn(conn_t *c) {
+static int open_conn(conn_t *c)
+{
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0) return -1;
+    if (fd < 0)
+        return -1;
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     if (connect(fd, (struct sockaddr *)&a, sizeof a) < 0 && errno != EINPROGRESS) {
@@ -89,23 +94,27 @@ static int open_conn(conn_t *c) {
     return 0;
 }
 
-static void try_write(conn_t *c) {
+static void try_write(conn_t *c)
+{
     while (c->sent < request_len) {
         ssize_t n = write(c->fd, request + c->sent, request_len - c->sent);
         if (n < 0) {
-            if (errno == EAGAIN) break;
+            if (errno == EAGAIN)
+                break;
             errors++;
             drop(c);
             return;
         }
         c->sent += (size_t)n;
     }
-    struct epoll_event ev = {.events = EPOLLIN | (c->sent < request_len ? EPOLLOUT : 0), .data.ptr = c};
+    struct epoll_event ev = {.events = EPOLLIN | (c->sent < request_len ? EPOLLOUT : 0),
+                             .data.ptr = c};
     epoll_ctl(ep, EPOLL_CTL_MOD, c->fd, &ev);
 }
 
 /* Put the request scheduled at `sched` on connection c (idle, connected or not). */
-static void start(conn_t *c, double sched) {
+static void start(conn_t *c, double sched)
+{
     c->sched = sched;
     c->sent = 0;
     c->have = 0;
@@ -125,7 +134,8 @@ static void start(conn_t *c, double sched) {
     try_write(c);
 }
 
-static void dispatch(double sched) {
+static void dispatch(double sched)
+{
     conn_t *spare = NULL;
     for (int i = 0; i < nconns; i++) {
         conn_t *c = &conns[i];
@@ -133,9 +143,11 @@ static void dispatch(double sched) {
             start(c, sched);
             return;
         }
-        if (c->state == IDLE && !spare) spare = c;
+        if (c->state == IDLE && !spare)
+            spare = c;
     }
-    if (!spare && nconns < max_conns) spare = &conns[nconns++];
+    if (!spare && nconns < max_conns)
+        spare = &conns[nconns++];
     if (spare) {
         spare->fd = -1;
         start(spare, sched);
@@ -144,7 +156,8 @@ static void dispatch(double sched) {
     queue[qtail++] = sched; /* every connection busy: it waits, and its wait counts */
 }
 
-static void finished(conn_t *c) {
+static void finished(conn_t *c)
+{
     double l = now() - c->sched;
     lat[nlat++] = l;
     completed++;
@@ -154,34 +167,42 @@ static void finished(conn_t *c) {
     } else {
         lat_ok[nok++] = l;
     }
-    if (c->close_after) drop(c);
+    if (c->close_after)
+        drop(c);
     else {
         c->state = IDLE;
         c->reused = 1;
     }
     if (qhead < qtail) {
-        if (c->fd < 0) c->fd = -1;
+        if (c->fd < 0)
+            c->fd = -1;
         start(c, queue[qhead++]);
     }
 }
 
 /* Parse what has arrived; returns 1 when the response is complete. */
-static int parse(conn_t *c) {
+static int parse(conn_t *c)
+{
     if (c->body_left == -1) {
         char *end = memmem(c->buf, c->have, "\r\n\r\n", 4);
-        if (!end) return 0;
+        if (!end)
+            return 0;
         size_t head = (size_t)(end - c->buf) + 4;
         c->status = atoi(c->buf + 9);
         c->body_left = -2;
-        for (char *p = c->buf; p < end; ) {
+        for (char *p = c->buf; p < end;) {
             char *eol = memmem(p, (size_t)(end - p) + 2, "\r\n", 2);
-            if (!eol) break;
-            if (!strncasecmp(p, "content-length:", 15)) c->body_left = atoll(p + 15);
-            if (!strncasecmp(p, "connection:", 11) && strcasestr(p, "close") && strcasestr(p, "close") < eol)
+            if (!eol)
+                break;
+            if (!strncasecmp(p, "content-length:", 15))
+                c->body_left = atoll(p + 15);
+            if (!strncasecmp(p, "connection:", 11) && strcasestr(p, "close") &&
+                strcasestr(p, "close") < eol)
                 c->close_after = 1;
             p = eol + 2;
         }
-        if (!strncmp(c->buf, "HTTP/1.0", 8)) c->close_after = 1;
+        if (!strncmp(c->buf, "HTTP/1.0", 8))
+            c->close_after = 1;
         size_t rest = c->have - head;
         if (c->body_left >= 0) {
             c->body_left -= (long long)rest;
@@ -196,7 +217,8 @@ static int parse(conn_t *c) {
     return c->body_left >= 0 && c->body_left <= 0;
 }
 
-static void on_event(conn_t *c, uint32_t events) {
+static void on_event(conn_t *c, uint32_t events)
+{
     if (c->state == CONNECTING) {
         int err = 0;
         socklen_t len = sizeof err;
@@ -210,11 +232,14 @@ static void on_event(conn_t *c, uint32_t events) {
         try_write(c);
         return;
     }
-    if ((events & EPOLLOUT) && c->state == BUSY && c->sent < request_len) try_write(c);
-    if (c->fd < 0 || !(events & (EPOLLIN | EPOLLHUP | EPOLLERR))) return;
+    if ((events & EPOLLOUT) && c->state == BUSY && c->sent < request_len)
+        try_write(c);
+    if (c->fd < 0 || !(events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
+        return;
     for (;;) {
         ssize_t n = read(c->fd, c->buf + c->have, sizeof c->buf - c->have);
-        if (n < 0 && errno == EAGAIN) return;
+        if (n < 0 && errno == EAGAIN)
+            return;
         if (n <= 0) {
             if (c->state == BUSY && c->body_left == -2) {
                 c->close_after = 1;
@@ -229,23 +254,27 @@ static void on_event(conn_t *c, uint32_t events) {
             } else if (c->state == BUSY) {
                 errors++;
                 drop(c);
-                if (qhead < qtail) dispatch(queue[qhead++]);
+                if (qhead < qtail)
+                    dispatch(queue[qhead++]);
             } else {
                 drop(c); /* an idle keep-alive connection closed by the server */
             }
             return;
         }
-        if (c->state != BUSY) continue; /* unexpected bytes on an idle connection */
+        if (c->state != BUSY)
+            continue; /* unexpected bytes on an idle connection */
         c->have += (size_t)n;
         if (parse(c)) {
             finished(c);
             return;
         }
-        if (c->have == sizeof c->buf) c->have = 0; /* a huge head: keep reading, give up parsing */
+        if (c->have == sizeof c->buf)
+            c->have = 0; /* a huge head: keep reading, give up parsing */
     }
 }
 
-int main(int argc, char **argv) {
+int main(int argc, char **argv)
+{
     if (argc < 5) {
         fprintf(stderr, "usage: openloop PORT PATH RATE SECONDS [MAX_CONNS] [close]\n");
         return 2;
@@ -255,16 +284,18 @@ int main(int argc, char **argv) {
     double rate = atof(argv[3]), seconds = atof(argv[4]);
     max_conns = argc > 5 ? atoi(argv[5]) : 256;
     close_mode = argc > 6 && !strcmp(argv[6], "close");
-    request_len = (size_t)snprintf(request, sizeof request,
-                                   "GET %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nUser-Agent: openloop\r\n%s\r\n",
-                                   path, port, close_mode ? "Connection: close\r\n" : "");
+    request_len =
+        (size_t)snprintf(request, sizeof request,
+                         "GET %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nUser-Agent: openloop\r\n%s\r\n",
+                         path, port, close_mode ? "Connection: close\r\n" : "");
     long long cap = (long long)(rate * seconds * 1.5) + 1000;
     lat = malloc(sizeof(double) * (size_t)cap);
     lat_ok = malloc(sizeof(double) * (size_t)cap);
     lat_bad = malloc(sizeof(double) * (size_t)cap);
     queue = malloc(sizeof(double) * (size_t)cap);
     conns = calloc((size_t)max_conns, sizeof(conn_t));
-    for (int i = 0; i < max_conns; i++) conns[i].fd = -1;
+    for (int i = 0; i < max_conns; i++)
+        conns[i].fd = -1;
     ep = epoll_create1(EPOLL_CLOEXEC);
     int tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
     struct epoll_event tev = {.events = EPOLLIN, .data.ptr = NULL};
@@ -279,9 +310,12 @@ int main(int argc, char **argv) {
             next += -log(1.0 - drand48()) / rate;
         }
         int outstanding = qhead < qtail;
-        for (int i = 0; i < nconns && !outstanding; i++) outstanding = conns[i].state != IDLE;
-        if (t >= end && !outstanding) break;
-        if (t >= end + 5.0) break;
+        for (int i = 0; i < nconns && !outstanding; i++)
+            outstanding = conns[i].state != IDLE;
+        if (t >= end && !outstanding)
+            break;
+        if (t >= end + 5.0)
+            break;
         double wake = next < end ? next : (t < end ? end : end + 5.0);
         struct itimerspec its = {0};
         its.it_value.tv_sec = (time_t)wake;
@@ -292,7 +326,8 @@ int main(int argc, char **argv) {
         for (int i = 0; i < n; i++) {
             if (!evs[i].data.ptr) {
                 uint64_t x;
-                while (read(tfd, &x, sizeof x) > 0) {}
+                while (read(tfd, &x, sizeof x) > 0) {
+                }
                 continue;
             }
             on_event(evs[i].data.ptr, evs[i].events);
@@ -300,20 +335,23 @@ int main(int argc, char **argv) {
     }
     double elapsed = now() - t0;
     long long timeouts = sent - completed - errors;
-    if (timeouts < 0) timeouts = 0;
+    if (timeouts < 0)
+        timeouts = 0;
     qsort(lat, (size_t)nlat, sizeof(double), cmp);
     qsort(lat_ok, (size_t)nok, sizeof(double), cmp);
     qsort(lat_bad, (size_t)nbad, sizeof(double), cmp);
 #define P(q) (nlat ? lat[(long long)((nlat - 1) * (q))] * 1000 : -1.0)
-#define PA(a, n, q) ((n) ? (a)[(long long)(((n) - 1) * (q))] * 1000 : -1.0)
-    printf("{\"rate\": %.1f, \"sent\": %lld, \"completed\": %lld, \"achieved\": %.1f, \"non2xx\": %lld, "
-           "\"errors\": %lld, \"timeouts\": %lld, \"connections\": %d, \"p50\": %.3f, \"p90\": %.3f, "
-           "\"p99\": %.3f, \"p999\": %.3f, \"max\": %.3f, \"unsent\": %lld, \"ok_p50\": %.3f, "
-           "\"ok_p99\": %.3f, \"ok_max\": %.3f, \"non2xx_p50\": %.3f, \"non2xx_p99\": %.3f, "
-           "\"non2xx_max\": %.3f}\n",
-           rate, sent, completed, completed / (elapsed < seconds ? seconds : elapsed), non2xx, errors,
-           timeouts, nconns, P(0.5), P(0.9), P(0.99), P(0.999), nlat ? lat[nlat - 1] * 1000 : -1.0,
-           qtail - qhead, PA(lat_ok, nok, 0.5), PA(lat_ok, nok, 0.99), PA(lat_ok, nok, 1.0),
-           PA(lat_bad, nbad, 0.5), PA(lat_bad, nbad, 0.99), PA(lat_bad, nbad, 1.0));
+#define PA(a, n, q) ((n) ? (a)[(long long)(((n)-1) * (q))] * 1000 : -1.0)
+    printf(
+        "{\"rate\": %.1f, \"sent\": %lld, \"completed\": %lld, \"achieved\": %.1f, \"non2xx\": "
+        "%lld, "
+        "\"errors\": %lld, \"timeouts\": %lld, \"connections\": %d, \"p50\": %.3f, \"p90\": %.3f, "
+        "\"p99\": %.3f, \"p999\": %.3f, \"max\": %.3f, \"unsent\": %lld, \"ok_p50\": %.3f, "
+        "\"ok_p99\": %.3f, \"ok_max\": %.3f, \"non2xx_p50\": %.3f, \"non2xx_p99\": %.3f, "
+        "\"non2xx_max\": %.3f}\n",
+        rate, sent, completed, completed / (elapsed < seconds ? seconds : elapsed), non2xx, errors,
+        timeouts, nconns, P(0.5), P(0.9), P(0.99), P(0.999), nlat ? lat[nlat - 1] * 1000 : -1.0,
+        qtail - qhead, PA(lat_ok, nok, 0.5), PA(lat_ok, nok, 0.99), PA(lat_ok, nok, 1.0),
+        PA(lat_bad, nbad, 0.5), PA(lat_bad, nbad, 0.99), PA(lat_bad, nbad, 1.0));
     return 0;
 }
