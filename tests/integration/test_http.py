@@ -6,13 +6,15 @@ import email.utils
 import hashlib
 import os
 import random
+import re
 import socket
+import subprocess
 import time
 
 import pytest
 
 import wire
-from conftest import CHUNK_EXT_LIMIT, chunk_ext_refused, http_get, wait_until
+from conftest import CHUNK_EXT_LIMIT, binary, child_env, chunk_ext_refused, http_get, wait_until
 from support import server_side
 from testapp import pattern
 
@@ -74,6 +76,10 @@ def test_keep_alive_default_is_75_seconds(start_server, tmp_path):
     srv.stderr.wait_for(r"keepalive is 75(\.0)?\b", 10)
     srv = start_server(args=["-c", str(conf), "--keep-alive", "9"])
     srv.stderr.wait_for(r"keepalive is 9(\.0)?\b", 10)
+    # and as --print-config shows the effective settings
+    out = subprocess.run([str(binary()), "--print-config", "testapp"], capture_output=True,
+                         text=True, timeout=20, env=child_env()).stdout
+    assert re.search(r"(?m)^keep-alive\s+= 75(\.0)?$", out), out
 
 
 def test_pipelined_requests_are_answered_in_order(server):
