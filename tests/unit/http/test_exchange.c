@@ -175,6 +175,7 @@ static void test_wakeup_is_paid_when_the_runner_blocks(void **state)
     wh_outseg_free_list(out);
     wh_exchange_unref(ready); /* the ready list's reference */
     wh_exchange_unref(ex);    /* the loop's */
+    wh_jobq_free(q);
     wh_notifier_close(&n);
     uv_run(&loop, UV_RUN_DEFAULT);
     assert_int_equal(uv_loop_close(&loop), 0);
