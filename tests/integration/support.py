@@ -15,6 +15,36 @@ LOAD_MAX_SECONDS = 60  # a bound on every load, never reached by the tests
 SYS_PIDFD_GETFD = 438  # the same number on every Linux architecture (since 5.6)
 
 
+# Linux capability numbers (linux/capability.h) that some tests need.
+CAP_SYS_ADMIN = 21
+CAP_SYS_PTRACE = 19
+
+
+def has_capability(cap):
+    """True when this process has Linux capability `cap` in force (CapEff). An unprivileged
+    container (such as ../shared/tools/fresh-machine's) lacks CAP_SYS_ADMIN and CAP_SYS_PTRACE:
+    tests that need them skip there with the reason, CI=true or not."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("CapEff:"):
+                return bool(int(line.split()[1], 16) >> cap & 1)
+    return False
+
+
+def readable_by_others(path):
+    """True when a user other than the owner can reach and read `path` (every directory on the
+    way searchable by others): a worker running as nobody can import from it."""
+    path = os.path.abspath(path)
+    if not os.stat(path).st_mode & 0o004:
+        return False
+    parent = path
+    while parent != "/":
+        parent = os.path.dirname(parent)
+        if not os.stat(parent).st_mode & 0o001:
+            return False
+    return True
+
+
 def free_port():
     """A TCP port on 127.0.0.1 that nothing listens on (just now)."""
     with socket.socket() as s:
@@ -39,6 +69,11 @@ def worker_pids(srv):
 def server_side(srv, client):
     """The server's end of the connected TCP socket `client`: a copy of the worker's descriptor
     (pidfd_getfd(2)), found by its peer address. The caller closes it."""
+    if not has_capability(CAP_SYS_PTRACE):
+        import pytest  # only here: support.py is also used outside pytest's collection
+
+        pytest.skip("no CAP_SYS_PTRACE (an unprivileged container): pidfd_getfd cannot copy "
+                    "the worker's socket")
     libc = ctypes.CDLL(None, use_errno=True)
     me = client.getsockname()
     for pid in worker_pids(srv):
