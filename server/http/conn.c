@@ -438,8 +438,7 @@ static void submit(wh_conn_t *c)
     }
     /* A stopping worker announces the close (RFC 9112 §9.6), and so does the request that
      * reaches --max-requests: closing after a keep-alive answer could eat the next request. */
-    w->requests_started++;
-    bool last = w->max_requests && w->requests_started >= w->max_requests;
+    bool last = wh_worker_request_started(w);
     bool keep_alive = c->http.keep_alive && !c->http.upgrade && !w->stopping && !last;
     bool http10 = c->http.parser.http_minor == 0;
     const wh_listener_t *l = c->listener;

@@ -364,6 +364,12 @@ int wh_worker_add_local_handler(wh_worker_t *w, wh_local_handler_fn fn, void *ct
     return 0;
 }
 
+bool wh_worker_request_started(wh_worker_t *w)
+{
+    w->requests_started++;
+    return w->max_requests && w->requests_started >= w->max_requests;
+}
+
 void wh_worker_request_done(wh_worker_t *w)
 {
     w->requests_done++;
