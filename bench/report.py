@@ -6,6 +6,7 @@ import statistics
 
 LABEL = {
     "wsgihost": "wsgihost",
+    "wsgihost-before": "wsgihost before",
     "gunicorn-sync": "gunicorn sync (Debian 20.1)",
     "gunicorn-gthread": "gunicorn gthread (Debian 20.1)",
     "uwsgi": "uWSGI (Debian)",
@@ -496,7 +497,7 @@ def make_charts(results, tp, lat, slow, out_dir):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    colors = {"wsgihost": "#d62728", "gunicorn-sync": "#1f77b4", "gunicorn-gthread": "#6baed6",
+    colors = {"wsgihost": "#d62728", "wsgihost-before": "#f4a3a3", "gunicorn-sync": "#1f77b4", "gunicorn-gthread": "#6baed6",
               "uwsgi": "#2ca02c", "nginx": "#7f7f7f", "ceiling": "#ff7f0e",
               "ceiling-so": "#ffbb78"}
     # the peers from PyPI (bench/run's full run)

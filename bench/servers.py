@@ -19,6 +19,9 @@ APP = REPO / "app"
 # name -> what it serves. "dynamic": the Django views; "static": STATIC_ROOT at /static/.
 SERVERS = {
     "wsgihost": {"dynamic": True, "static": True, "label": "wsgihost"},
+    # Another build of wsgihost ($WSGIHOST_BEFORE_BIN, e.g. the last release) beside this one in
+    # the same interleaved run: the "before" column of a change. Only when that is set.
+    "wsgihost-before": {"dynamic": True, "static": True, "label": "wsgihost before"},
     "gunicorn-sync": {"dynamic": True, "static": True, "label": "gunicorn sync + whitenoise"},
     "gunicorn-gthread": {"dynamic": True, "static": True, "label": "gunicorn gthread + whitenoise"},
     "uwsgi": {"dynamic": True, "static": True, "label": "uWSGI (--http-socket, --static-map)"},
@@ -40,6 +43,7 @@ SERVERS = {
                    "label": "in-process ceiling on the shared libpython, as embedded"},
 }
 CEILINGS = ("ceiling", "ceiling-so")
+WSGIHOSTS = ("wsgihost", "wsgihost-before")
 PEERS = tuple(name for name, s in SERVERS.items() if s.get("peer"))
 ORDER = list(SERVERS)
 
@@ -84,8 +88,9 @@ def command(name, port, ctx, workers=1, preload=False, extra=()):
     """The command line (without taskset) of server `name` on `port`."""
     bind = "127.0.0.1:%d" % port
     threads = str(ctx.threads)
-    if name == "wsgihost":
-        cmd = [str(ctx.bin), "--bind", bind, "--workers", str(workers), "--threads", threads,
+    if name in WSGIHOSTS:
+        binary = ctx.bin if name == "wsgihost" else ctx.before_bin
+        cmd = [str(binary), "--bind", bind, "--workers", str(workers), "--threads", threads,
                "--chdir", str(APP), "--app", "recipes.wsgi"]
         if preload:
             cmd.append("--preload")

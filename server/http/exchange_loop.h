@@ -92,7 +92,8 @@ struct wh_exchange {
     bool body_dropped;       /* HEAD, 204, 304: no body bytes go out */
     int64_t declared_length; /* -1 when not known up front */
     uint64_t body_written;
-    struct wh_exchange *next_job;
+    struct wh_exchange *next_job; /* the job queue's links (jobq.c, under its mutex) */
+    struct wh_exchange *prev_job;
     /* The observer's, set by its response_head (producer's thread); the loop reads it once
      * the exchange is finished (taken under mu, so it is visible). Freed by exchange_free. */
     void *observer_data;

@@ -1,4 +1,5 @@
-/* The job queue (see server/http/jobq.h): a mutex-protected FIFO of exchanges. Runners pop with
+/* The job queue (see server/http/jobq.h): a mutex-protected doubly-linked list of exchanges,
+ * oldest at the head (wh_jobq_take_stale takes a prefix, a congested pop the tail). Runners pop with
  * wh_jobq_try_pop first, so a busy runner takes queued work without sleeping; the condition
  * variable is only signalled when some runner is waiting, and only by wh_jobq_wake, once per
  * loop turn: a runner woken at each push would, on one core, preempt the loop once a request. */
@@ -7,6 +8,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 
+#include "server/core/util.h"
 #include "server/http/exchange_loop.h"
 
 struct wh_jobq {
@@ -15,6 +17,7 @@ struct wh_jobq {
     wh_exchange_t *head;
     wh_exchange_t *tail;
     size_t depth;
+    uint64_t lifo_after_ms; /* 0: always FIFO */
     int waiting;
     bool shutdown;
 };
@@ -45,12 +48,20 @@ void wh_jobq_free(wh_jobq_t *q)
     free(q);
 }
 
+void wh_jobq_set_lifo_after(wh_jobq_t *q, uint64_t ms)
+{
+    pthread_mutex_lock(&q->mu);
+    q->lifo_after_ms = ms;
+    pthread_mutex_unlock(&q->mu);
+}
+
 void wh_jobq_push(wh_jobq_t *q, wh_exchange_t *ex)
 {
     atomic_fetch_add(&ex->refs, 1); /* the runner's reference */
     atomic_fetch_add(&ex->notifier->outstanding, 1);
     ex->next_job = NULL;
     pthread_mutex_lock(&q->mu);
+    ex->prev_job = q->tail;
     if (q->tail)
         q->tail->next_job = ex;
     else
@@ -69,15 +80,31 @@ void wh_jobq_wake(wh_jobq_t *q)
         pthread_cond_signal(&q->nonempty);
 }
 
-static wh_exchange_t *take_locked(wh_jobq_t *q)
+static wh_exchange_t *take_oldest_locked(wh_jobq_t *q)
 {
     wh_exchange_t *ex = q->head;
     if (ex) {
         q->head = ex->next_job;
-        if (q->head == NULL)
+        if (q->head)
+            q->head->prev_job = NULL;
+        else
             q->tail = NULL;
         q->depth--;
     }
+    return ex;
+}
+
+/* What a runner takes: the oldest, or the newest while the oldest has waited lifo_after_ms. */
+static wh_exchange_t *take_locked(wh_jobq_t *q)
+{
+    wh_exchange_t *ex = q->tail;
+    if (q->lifo_after_ms == 0 || q->depth < 2 ||
+        wh_monotonic_ms() - q->head->queued_ms < q->lifo_after_ms)
+        return take_oldest_locked(q);
+    q->tail = ex->prev_job;
+    q->tail->next_job = NULL;
+    ex->prev_job = NULL;
+    q->depth--;
     return ex;
 }
 
@@ -108,9 +135,9 @@ wh_exchange_t *wh_jobq_take_stale(wh_jobq_t *q, uint64_t cutoff_ms, uint64_t *ol
 {
     wh_exchange_t *stale = NULL, **tail = &stale;
     pthread_mutex_lock(&q->mu);
-    /* FIFO order is push order, so the stale ones are a prefix. */
+    /* The list is in push order, so the stale ones are a prefix. */
     while (q->head && q->head->queued_ms <= cutoff_ms) {
-        wh_exchange_t *ex = take_locked(q);
+        wh_exchange_t *ex = take_oldest_locked(q);
         ex->next_job = NULL;
         *tail = ex;
         tail = &ex->next_job;

@@ -1,6 +1,7 @@
-/* The job queue between a worker's loop thread and its runner threads: a FIFO of exchanges
+/* The job queue between a worker's loop thread and its runner threads: a queue of exchanges
  * (server/http/exchange.h). The loop pushes each complete request that no local handler took;
- * runners pop them. Thread-safe; the blocking pop must be called with the GIL released. */
+ * runners pop them, oldest first, or newest first while the queue is congested (see
+ * wh_jobq_set_lifo_after). Thread-safe; the blocking pop must be called with the GIL released. */
 #ifndef WSGIHOST_JOBQ_H
 #define WSGIHOST_JOBQ_H
 
@@ -14,6 +15,12 @@ wh_jobq_t *wh_jobq_new(void);
 /* Wakes every waiting runner; pop returns NULL once the queue is empty. */
 void wh_jobq_shutdown(wh_jobq_t *q);
 void wh_jobq_free(wh_jobq_t *q);
+
+/* Under overload (--queue-timeout) runners take the newest request first once the oldest has
+ * waited `ms` (0: never, the default): a queue that stands that long is not draining, and
+ * serving in arrival order would make every answer late, while newest first keeps the served
+ * ones fast and leaves the oldest to be shed (adaptive LIFO). */
+void wh_jobq_set_lifo_after(wh_jobq_t *q, uint64_t ms);
 
 /* Loop: hands the exchange to the runners (takes a reference for them). Nobody is woken:
  * call wh_jobq_wake before the loop sleeps. */

@@ -14,6 +14,9 @@ enum { MS_PER_SECOND = 1000 };
 enum { RETRY_AFTER_MIN_S = 1 };
 /* A longer timeout is as good as none; capped so deadlines cannot overflow. */
 enum { QUEUE_TIMEOUT_MAX_S = 24 * 60 * 60 };
+/* How long the oldest queued request may wait before runners take the newest first (or half
+ * the timeout, when that is less): tens of milliseconds, well above a burst's normal wait. */
+enum { QUEUE_CONGESTED_MS = 25 };
 
 static const char SHED_BODY[] = "Service Unavailable: the server is overloaded; retry later\n";
 
@@ -31,6 +34,12 @@ int wh_shed_init(wh_shed_t *s, uv_loop_t *loop, double timeout_s, wh_jobq_t *job
     s->retry_after_s = retry > RETRY_AFTER_MIN_S ? (unsigned)retry : RETRY_AFTER_MIN_S;
     if (s->timeout_ms == 0)
         return 0;
+    /* A queue that stands this long is congested: serving the newest first from then on keeps
+     * the served requests' latency near the service time, not near the timeout (jobq.h). */
+    uint64_t congested_ms = s->timeout_ms / 2;
+    if (congested_ms > QUEUE_CONGESTED_MS)
+        congested_ms = QUEUE_CONGESTED_MS;
+    wh_jobq_set_lifo_after(jobq, congested_ms > 0 ? congested_ms : 1);
     if (uv_timer_init(loop, &s->timer) != 0)
         return -1;
     s->timer.data = s;

@@ -116,7 +116,7 @@ def test_gunicorn_cmd_args_is_read_and_logged(start_server):
 
 def test_short_options_with_attached_values(start_server):
     srv = start_server(app=APP, args=["-w1", "-t", "20"], env={"WEB_CONCURRENCY": "2"})
-    srv.stderr.wait_for(re.escape("1 worker(s), 1 thread(s) each"), 10)
+    srv.stderr.wait_for(re.escape("1 worker(s), 2 thread(s) each"), 10)  # -t is the timeout
 
 
 def test_the_same_bind_twice_says_so():

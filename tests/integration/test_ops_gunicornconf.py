@@ -199,15 +199,15 @@ def test_secure_scheme_headers(start_server, tmp_path, body):
 
 def test_worker_class_sync_and_gthread_mean_what_wsgihost_does(start_server, tmp_path):
     """-k/--worker-class and worker_class: sync and gthread (short or full class names) start
-    quietly with --threads honoured; an async class starts with a warning that says what
-    wsgihost does instead."""
+    quietly with --threads honoured (else wsgihost's default, 2); an async class starts with a
+    warning that says what wsgihost does instead."""
     conf = write_conf(tmp_path, '''
         worker_class = "gthread"
-        threads = 2
+        threads = 1
     ''')
-    cases = [(["-c", str(conf)], 2), (["-k", "sync"], 1), (["-k", "gthread", "--threads", "3"], 3),
-             (["--worker-class", "gunicorn.workers.gthread.ThreadWorker"], 1),
-             (["--worker-class=gunicorn.workers.sync.SyncWorker"], 1)]
+    cases = [(["-c", str(conf)], 1), (["-k", "sync"], 2), (["-k", "gthread", "--threads", "3"], 3),
+             (["--worker-class", "gunicorn.workers.gthread.ThreadWorker"], 2),
+             (["--worker-class=gunicorn.workers.sync.SyncWorker", "--threads", "1"], 1)]
     for args, threads in cases:
         srv = start_server(app=APP, args=args)
         srv.stderr.wait_for(re.escape("1 worker(s), %d thread(s) each" % threads), 10)

@@ -34,7 +34,7 @@ static void test_positional_app_and_defaults(void **state)
     assert_string_equal(f.cfg.app, "recipes.wsgi:application");
     assert_int_equal(f.cfg.bind_count, 1);
     assert_string_equal(f.cfg.binds[0], "127.0.0.1:8000");
-    assert_int_equal(f.cfg.threads, 1);
+    assert_int_equal(f.cfg.threads, 2);
     assert_int_equal(f.cfg.limit_request_line, 4094);
     assert_true(f.cfg.keep_alive > 60); /* outlasts load balancers' idle timeouts */
     wh_config_free(&f.cfg);

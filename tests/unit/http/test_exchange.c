@@ -1,6 +1,7 @@
 /* server/http/exchange + observer.h: what an observer is told from the response side, the room
  * an exchange keeps for its strings, and who frees the observer's data; the batched hand-off
  * between a runner and the loop (wh_notifier_t). Linked with the HTTP core alone (no ops). */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,6 +11,7 @@
 #include <string.h>
 
 #include "server/http/exchange_loop.h"
+#include "server/core/util.h"
 #include "server/http/jobq.h"
 
 typedef struct {
@@ -217,6 +219,60 @@ static void test_jobq_take_stale(void **state)
     wh_jobq_free(q);
 }
 
+static void *pop_job(void *q)
+{
+    return wh_jobq_pop(q);
+}
+
+/* wh_jobq_pop from a thread of its own: a runner's call pays its thread's wake-up debt, and this
+ * test thread's may point at an earlier test's notifier. */
+static wh_exchange_t *pop_as_runner(wh_jobq_t *q)
+{
+    pthread_t t;
+    void *ex = NULL;
+    assert_int_equal(pthread_create(&t, NULL, pop_job, q), 0);
+    assert_int_equal(pthread_join(t, &ex), 0);
+    return ex;
+}
+
+/* Adaptive LIFO (jobq.h): oldest first until the oldest has waited lifo_after_ms, then newest
+ * first; the stale take-back still finds the oldest at the head afterwards. */
+static void test_jobq_newest_first_when_congested(void **state)
+{
+    (void)state;
+    wh_notifier_t n = {0};
+    atomic_init(&n.outstanding, 0);
+    wh_jobq_t *q = wh_jobq_new();
+    assert_non_null(q);
+    uint64_t now = wh_monotonic_ms();
+    wh_exchange_t *ex[4];
+    for (int i = 0; i < 4; i++) {
+        ex[i] = wh_exchange_new(&n);
+        assert_non_null(ex[i]);
+        ex[i]->queued_ms = now - 400 + 100 * (uint64_t)i; /* waited 400, 300, 200, 100 ms */
+        wh_jobq_push(q, ex[i]);
+    }
+    /* Not congested yet (the oldest waited 400 ms of 10 s): oldest first. */
+    wh_jobq_set_lifo_after(q, 10000);
+    assert_ptr_equal(pop_as_runner(q), ex[0]);
+    /* Congested (the oldest left waited 300 ms >= 250): newest first. */
+    wh_jobq_set_lifo_after(q, 250);
+    assert_ptr_equal(pop_as_runner(q), ex[3]);
+    assert_int_equal(wh_jobq_depth(q), 2);
+    uint64_t oldest = 0;
+    assert_ptr_equal(wh_jobq_take_stale(q, now - 250, &oldest), ex[1]);
+    assert_null(ex[1]->next_job);
+    assert_int_equal(oldest, ex[2]->queued_ms);
+    /* One left: nothing to reorder. */
+    assert_ptr_equal(pop_as_runner(q), ex[2]);
+    assert_int_equal(wh_jobq_depth(q), 0);
+    for (int i = 0; i < 4; i++) {
+        wh_exchange_unref(ex[i]); /* the runner's reference */
+        wh_exchange_unref(ex[i]); /* the loop's */
+    }
+    wh_jobq_free(q);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -226,6 +282,7 @@ int main(void)
         cmocka_unit_test(test_keep_text_is_bounded),
         cmocka_unit_test(test_wakeup_is_paid_when_the_runner_blocks),
         cmocka_unit_test(test_jobq_take_stale),
+        cmocka_unit_test(test_jobq_newest_first_when_congested),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
