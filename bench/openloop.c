@@ -38,6 +38,7 @@ typedef struct {
     long long body_left; /* -1: head not complete; -2: read to EOF */
     int close_after, status;
     int reused; /* it has answered a request before */
+    int in_idle, in_free; /* listed on the idle or free stack (the entry may be stale) */
 } conn_t;
 
 static double now(void)
@@ -57,6 +58,11 @@ static long long nok, nbad;
 static long long nlat, sent, non2xx, errors, completed;
 static double *queue;
 static long long qhead, qtail;
+/* Connections to reuse without scanning them all (thousands under overload): kept-alive ones
+ * (idle) and closed slots (free). Entries are checked when taken: a listed connection may have
+ * changed since. */
+static conn_t **idle_stack, **free_stack;
+static int nidle, nfree;
 
 static int cmp(const void *a, const void *b)
 {
@@ -72,6 +78,10 @@ static void drop(conn_t *c)
     }
     c->fd = -1;
     c->state = IDLE;
+    if (!c->in_free) {
+        c->in_free = 1;
+        free_stack[nfree++] = c;
+    }
 }
 
 static int open_conn(conn_t *c)
@@ -136,14 +146,19 @@ static void start(conn_t *c, double sched)
 
 static void dispatch(double sched)
 {
-    conn_t *spare = NULL;
-    for (int i = 0; i < nconns; i++) {
-        conn_t *c = &conns[i];
+    while (nidle > 0) {
+        conn_t *c = idle_stack[--nidle];
+        c->in_idle = 0;
         if (c->state == IDLE && c->fd >= 0) {
             start(c, sched);
             return;
         }
-        if (c->state == IDLE && !spare)
+    }
+    conn_t *spare = NULL;
+    while (nfree > 0 && !spare) {
+        conn_t *c = free_stack[--nfree];
+        c->in_free = 0;
+        if (c->state == IDLE && c->fd < 0)
             spare = c;
     }
     if (!spare && nconns < max_conns)
@@ -172,6 +187,10 @@ static void finished(conn_t *c)
     else {
         c->state = IDLE;
         c->reused = 1;
+        if (!c->in_idle) {
+            c->in_idle = 1;
+            idle_stack[nidle++] = c;
+        }
     }
     if (qhead < qtail) {
         if (c->fd < 0)
@@ -294,6 +313,8 @@ int main(int argc, char **argv)
     lat_bad = malloc(sizeof(double) * (size_t)cap);
     queue = malloc(sizeof(double) * (size_t)cap);
     conns = calloc((size_t)max_conns, sizeof(conn_t));
+    idle_stack = malloc(sizeof(conn_t *) * (size_t)max_conns);
+    free_stack = malloc(sizeof(conn_t *) * (size_t)max_conns);
     for (int i = 0; i < max_conns; i++)
         conns[i].fd = -1;
     ep = epoll_create1(EPOLL_CLOEXEC);
@@ -310,7 +331,7 @@ int main(int argc, char **argv)
             next += -log(1.0 - drand48()) / rate;
         }
         int outstanding = qhead < qtail;
-        for (int i = 0; i < nconns && !outstanding; i++)
+        for (int i = 0; i < nconns && !outstanding && t >= end; i++) /* only needed at the end */
             outstanding = conns[i].state != IDLE;
         if (t >= end && !outstanding)
             break;
