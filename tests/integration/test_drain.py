@@ -6,16 +6,14 @@ the close (RFC 9112 §9.6). The figures (sent, lost) are printed for the closing
 
 import http.client
 import os
-import shutil
 import signal
-import socket
-import subprocess
 import threading
 import time
 
 import pytest
 
 from conftest import wait_until
+from nginxproxy import NginxProxy
 
 CLIENTS = 4
 HUPS = 50
@@ -23,80 +21,6 @@ HUP_INTERVAL = 0.5  # pacing between signals, not synchronisation
 STOPS = 3
 LOAD_MAX_SECONDS = 90  # a bound per client thread, never reached
 REQUEST_TIMEOUT = 10
-NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
-
-NGINX_CONF = """
-daemon off;
-master_process off;
-worker_processes 1;
-error_log {dir}/error.log error;
-pid {dir}/nginx.pid;
-events {{ worker_connections 256; }}
-http {{
-    access_log off;
-    client_body_temp_path {dir}/body;
-    proxy_temp_path {dir}/proxy;
-    fastcgi_temp_path {dir}/fastcgi;
-    uwsgi_temp_path {dir}/uwsgi;
-    scgi_temp_path {dir}/scgi;
-    upstream wsgihost {{
-        server 127.0.0.1:{upstream} max_fails=0;
-        keepalive 16;
-    }}
-    server {{
-        listen 127.0.0.1:{port};
-        keepalive_requests 1000000;
-        location / {{
-            proxy_pass http://wsgihost;
-            proxy_http_version 1.1;
-            proxy_set_header Connection "";
-            proxy_next_upstream off;
-            proxy_connect_timeout 5s;
-            proxy_read_timeout 10s;
-        }}
-    }}
-}}
-"""
-
-
-class Nginx:
-    """nginx in front of one wsgihost; its error log names every upstream failure."""
-
-    def __init__(self, directory, upstream_port):
-        assert os.access(NGINX, os.X_OK), (
-            "nginx not found at %s: apt-get install nginx-light (scripts/bootstrap does)" % NGINX)
-        self.dir = directory
-        self.dir.mkdir()
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = s.getsockname()[1]
-        conf = self.dir / "nginx.conf"
-        conf.write_text(NGINX_CONF.format(dir=self.dir, upstream=upstream_port, port=self.port))
-        self.proc = subprocess.Popen([NGINX, "-p", str(self.dir), "-c", str(conf),
-                                      "-e", str(self.dir / "error.log")],
-                                     stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.PIPE)
-
-        def listening():
-            assert self.proc.poll() is None, self.proc.stderr.read().decode()
-            try:
-                socket.create_connection(("127.0.0.1", self.port), 0.2).close()
-                return True
-            except OSError:
-                return False
-        wait_until(listening, 10, "nginx to listen")
-
-    def errors(self):
-        path = self.dir / "error.log"
-        return [line for line in path.read_text().splitlines() if "[error]" in line] \
-            if path.exists() else []
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            self.proc.wait(10)
-
-
 class KeepAliveLoad:
     """CLIENTS threads, each sending GET /pid back-to-back on one keep-alive connection and
     opening a new one only after an answer that announced the close. A request counts as lost
@@ -188,7 +112,11 @@ def front(request, directory, srv):
     """(host, port, nginx) the clients talk to: the server itself, or nginx in front of it."""
     if request.param == "direct":
         return srv.host, srv.port, None
-    nginx = Nginx(directory, srv.port)
+    # no retries: a request nginx sent to a stopping server must come back, not go elsewhere
+    nginx = NginxProxy(srv.port, directory, upstream_options=" max_fails=0", location="""
+            proxy_next_upstream off;
+            proxy_connect_timeout 5s;
+            proxy_read_timeout 10s;""", server="keepalive_requests 1000000;")
     request.addfinalizer(nginx.stop)
     return "127.0.0.1", nginx.port, nginx
 

@@ -35,11 +35,7 @@ import argparse
 import base64
 import collections
 import os
-import shutil
-import socket
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -49,88 +45,14 @@ sys.path[:0] = [str(REPO / "tests" / "integration"), str(REPO / "tests" / "fuzz"
 
 import wire  # noqa: E402
 from conftest import Server, wait_until  # noqa: E402
-from support import free_port  # noqa: E402
+from nginxproxy import NginxProxy, version as nginx_version_line  # noqa: E402
 import make_seeds  # noqa: E402
 
-NGINX = os.environ.get("NGINX", "/usr/sbin/nginx")
 CASE_TIMEOUT = 6.0
 CONTROL = "/__smuggling_log"
 
 # Deliberate disagreements: case name -> why it is not a bug. (None so far.)
 KNOWN = {}
-
-NGINX_CONF = """
-daemon off;
-master_process off;
-worker_processes 1;
-error_log {dir}/error.log notice;
-pid {dir}/nginx.pid;
-events {{ worker_connections 256; }}
-http {{
-    access_log {dir}/access.log;
-    client_body_temp_path {dir}/body;
-    proxy_temp_path {dir}/proxy;
-    fastcgi_temp_path {dir}/fastcgi;
-    uwsgi_temp_path {dir}/uwsgi;
-    scgi_temp_path {dir}/scgi;
-    upstream wsgihost {{
-        server 127.0.0.1:{upstream};
-        keepalive 4;
-    }}
-    server {{
-        listen 127.0.0.1:{port};
-        server_name wsgihost.test;  # $host when a request has no Host (HTTP/1.0)
-        client_header_timeout 3s;
-        client_body_timeout 3s;
-        send_timeout 3s;
-        client_max_body_size 10m;
-        location / {{
-            proxy_pass http://wsgihost;
-            proxy_http_version 1.1;
-            proxy_set_header Connection "";
-            proxy_set_header Host $host;
-            proxy_ignore_client_abort on;
-            proxy_read_timeout 5s;
-        }}
-    }}
-}}
-"""
-
-
-class Nginx:
-    def __init__(self, upstream_port):
-        if not os.access(NGINX, os.X_OK):
-            raise SystemExit("nginx not found at %s: apt-get install nginx-light "
-                             "(scripts/bootstrap installs it)" % NGINX)
-        self.dir = Path(tempfile.mkdtemp(prefix="wsgihost-smuggling-"))
-        self.port = free_port()
-        conf = self.dir / "nginx.conf"
-        conf.write_text(NGINX_CONF.format(dir=self.dir, upstream=upstream_port, port=self.port))
-        self.proc = subprocess.Popen([NGINX, "-p", str(self.dir), "-c", str(conf),
-                                      "-e", str(self.dir / "error.log")],
-                                     stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.PIPE)
-
-        def listening():
-            if self.proc.poll() is not None:
-                raise SystemExit("nginx exited: %s" % self.proc.stderr.read().decode())
-            try:
-                socket.create_connection(("127.0.0.1", self.port), 0.2).close()
-                return True
-            except OSError:
-                return False
-        wait_until(listening, 10, "nginx to listen")
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(15)  # SIGTERM: fast shutdown
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
-        shutil.rmtree(self.dir, ignore_errors=True)
-
 
 def app_log(srv, since):
     with srv.conn(10) as c:
@@ -276,7 +198,14 @@ def main():
     srv = Server(app="echoapp:application",
                  args=["--pythonpath", str(HERE), "--threads", "4", "--header-timeout", "3",
                        "--body-timeout", "3", "--keep-alive", "75"])
-    nginx = Nginx(srv.port)
+    nginx = NginxProxy(srv.port, keepalive=4, error_level="notice", access_log=True,
+                       server="""server_name wsgihost.test;  # $host when a request has no Host (HTTP/1.0)
+        client_header_timeout 3s;
+        client_body_timeout 3s;
+        send_timeout 3s;
+        client_max_body_size 10m;""", location="""proxy_set_header Host $host;
+            proxy_ignore_client_abort on;
+            proxy_read_timeout 5s;""")
     results = []
     start = time.monotonic()
     try:
@@ -299,7 +228,8 @@ def main():
         if r["kind"] in ("DISAGREE", "DESYNC"):
             print(describe(r))
     if args.report:
-        parts = ["# Smuggling differential: wsgihost direct vs nginx %s in front\n" % nginx_version(),
+        nginx_release = nginx_version_line().rsplit("/", 1)[-1]
+        parts = ["# Smuggling differential: wsgihost direct vs nginx %s in front\n" % nginx_release,
                  summary + "\n"]
         for kind in ("DESYNC", "DISAGREE", "nginx-stops", "wsgihost-stops"):
             rs = [r for r in results if r["kind"] == kind]
@@ -313,11 +243,6 @@ def main():
               "upstream connection desynchronised" % len(bad), file=sys.stderr)
         return 1
     return 0
-
-
-def nginx_version():
-    out = subprocess.run([NGINX, "-v"], capture_output=True, text=True).stderr.strip()
-    return out.split("/")[-1] if "/" in out else out
 
 
 if __name__ == "__main__":
