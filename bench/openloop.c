@@ -37,7 +37,7 @@ typedef struct {
     size_t have;         /* bytes in buf */
     long long body_left; /* -1: head not complete; -2: read to EOF */
     int close_after, status;
-    int reused; /* it has answered a request before */
+    int reused;           /* it has answered a request before */
     int in_idle, in_free; /* listed on the idle or free stack (the entry may be stale) */
 } conn_t;
 

@@ -1,6 +1,6 @@
 /* The job queue (see server/http/jobq.h): a mutex-protected doubly-linked list of exchanges,
- * oldest at the head (wh_jobq_take_stale takes a prefix, a congested pop the tail). Runners pop with
- * wh_jobq_try_pop first, so a busy runner takes queued work without sleeping; the condition
+ * oldest at the head (wh_jobq_take_stale takes a prefix, a congested pop the tail). Runners pop
+ * with wh_jobq_try_pop first, so a busy runner takes queued work without sleeping; the condition
  * variable is only signalled when some runner is waiting, and only by wh_jobq_wake, once per
  * loop turn: a runner woken at each push would, on one core, preempt the loop once a request. */
 #include "server/http/jobq.h"
@@ -97,15 +97,16 @@ static wh_exchange_t *take_oldest_locked(wh_jobq_t *q)
 /* What a runner takes: the oldest, or the newest while the oldest has waited lifo_after_ms. */
 static wh_exchange_t *take_locked(wh_jobq_t *q)
 {
-    wh_exchange_t *ex = q->tail;
-    if (q->lifo_after_ms == 0 || q->depth < 2 ||
-        wh_monotonic_ms() - q->head->queued_ms < q->lifo_after_ms)
+    wh_exchange_t *oldest = q->head, *newest = q->tail;
+    /* With one queued, newest has no predecessor: that is the oldest. */
+    if (q->lifo_after_ms == 0 || oldest == NULL || newest == NULL || newest->prev_job == NULL ||
+        wh_monotonic_ms() - oldest->queued_ms < q->lifo_after_ms)
         return take_oldest_locked(q);
-    q->tail = ex->prev_job;
+    q->tail = newest->prev_job;
     q->tail->next_job = NULL;
-    ex->prev_job = NULL;
+    newest->prev_job = NULL;
     q->depth--;
-    return ex;
+    return newest;
 }
 
 wh_exchange_t *wh_jobq_try_pop(wh_jobq_t *q)

@@ -2,8 +2,9 @@
  * queue (server/http/jobq.h) for a Python thread is taken back by the loop and answered
  * "503 Service Unavailable" with Retry-After, instead of running so late that its client has
  * likely given up. A request a runner has popped always runs to the end. Once the oldest
- * queued request has waited half the timeout, runners take the newest first (jobq.h), so the
- * requests that are served under overload are served fast and the shed ones are the oldest.
+ * queued request has waited 25 ms (half the timeout, if that is less), runners take the newest
+ * first (jobq.h), so the requests served under overload are served fast and the shed ones are
+ * the oldest.
  *
  * One timer per worker, armed for the oldest queued request's deadline while the queue holds
  * any: no work at all while requests are taken before they expire. Loop thread only. */
