@@ -342,3 +342,14 @@ def workers(pid):
         return out
     except (FileNotFoundError, ProcessLookupError):
         return []
+
+
+def vulnerabilities():
+    """The kernel's /sys/devices/system/cpu/vulnerabilities/* lines: mitigations such as
+    page-table isolation change what a syscall and a context switch cost, so figures from
+    machines that differ here do not compare."""
+    root = Path("/sys/devices/system/cpu/vulnerabilities")
+    try:
+        return {f.name: f.read_text().strip() for f in sorted(root.iterdir())}
+    except OSError:
+        return {}

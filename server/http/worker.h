@@ -93,10 +93,10 @@ void wh_worker_conns_changed(wh_worker_t *w);
 /* Adds a handler tried, in order, before a request goes to Python. 0, or -1 when full. */
 int wh_worker_add_local_handler(wh_worker_t *w, wh_local_handler_fn fn, void *ctx);
 
-/* A response was sent (counts toward --max-requests). */
 /* A request is handed to the app; true when it is the one that reaches --max-requests (its
  * answer then announces the close). */
 bool wh_worker_request_started(wh_worker_t *w);
+/* A response was sent (counts toward --max-requests). */
 void wh_worker_request_done(wh_worker_t *w);
 
 /* Runs until SIGTERM (graceful: in-flight requests finish within --graceful-timeout) or

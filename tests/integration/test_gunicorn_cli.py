@@ -13,6 +13,11 @@ from support import readable_by_others
 
 APP = "opsapp:application"
 EXIT_TIMEOUT = 30
+# A worker running as nobody imports the test app: the checkout must be readable by others.
+needs_readable_checkout = pytest.mark.skipif(
+    not readable_by_others(APPS),
+    reason="the checkout is not readable by other users (%s): a worker running as nobody "
+           "cannot import the test app" % APPS)
 
 
 def run(args, env=None, prefix=()):
@@ -148,12 +153,10 @@ def test_unix_socket_mode(start_server, tmp_path, umask_args, mode):
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="switching users needs root")
+@needs_readable_checkout
 def test_user_and_group_as_root(start_server, tmp_path):
     """Bound as root, the workers run as the user and group (no supplementary groups of root),
     and the Unix socket belongs to them."""
-    if not readable_by_others(APPS):
-        pytest.skip("the checkout is not readable by other users (%s): a worker running as "
-                    "nobody cannot import the test app" % APPS)
     path = tmp_path / "app.sock"
     os.chmod(tmp_path, 0o755)
     srv = start_server(app=APP, bind="unix:%s" % path, args=["-u", "nobody", "-g", "nogroup"])
@@ -168,11 +171,9 @@ def test_user_and_group_as_root(start_server, tmp_path):
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="needs root to start as another user")
+@needs_readable_checkout
 def test_user_when_not_root():
     """Not root: the current user is accepted, any other refused with the reason."""
-    if not readable_by_others(APPS):
-        pytest.skip("the checkout is not readable by other users (%s): a worker running as "
-                    "nobody cannot import the test app" % APPS)
     nobody = ("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups")
     proc = run(["--check-config", "-u", "root", "--pythonpath", str(APPS), APP], prefix=nobody)
     assert proc.returncode == 2, proc.stderr

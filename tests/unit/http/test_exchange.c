@@ -183,6 +183,27 @@ static void test_wakeup_is_paid_when_the_runner_blocks(void **state)
     assert_int_equal(uv_loop_close(&loop), 0);
 }
 
+/* Pushes `count` new exchanges on q, the i-th queued at first_ms + i * step_ms. */
+static void push_queued(wh_jobq_t *q, wh_notifier_t *n, wh_exchange_t **ex, int count,
+                        uint64_t first_ms, uint64_t step_ms)
+{
+    for (int i = 0; i < count; i++) {
+        ex[i] = wh_exchange_new(n);
+        assert_non_null(ex[i]);
+        ex[i]->queued_ms = first_ms + step_ms * (uint64_t)i;
+        wh_jobq_push(q, ex[i]);
+    }
+}
+
+/* Drops the runner's and the loop's references of exchanges the test took back or popped. */
+static void unref_taken(wh_exchange_t **ex, int count)
+{
+    for (int i = 0; i < count; i++) {
+        wh_exchange_unref(ex[i]); /* the runner's reference */
+        wh_exchange_unref(ex[i]); /* the loop's */
+    }
+}
+
 /* --queue-timeout's take-back (server/http/jobq.h): the stale ones, oldest first, are a prefix
  * of the queue; the rest stay for the runners. */
 static void test_jobq_take_stale(void **state)
@@ -193,12 +214,7 @@ static void test_jobq_take_stale(void **state)
     wh_jobq_t *q = wh_jobq_new();
     assert_non_null(q);
     wh_exchange_t *ex[3];
-    for (int i = 0; i < 3; i++) {
-        ex[i] = wh_exchange_new(&n);
-        assert_non_null(ex[i]);
-        ex[i]->queued_ms = 100 + 10 * (uint64_t)i; /* 100, 110, 120 */
-        wh_jobq_push(q, ex[i]);
-    }
+    push_queued(q, &n, ex, 3, 100, 10); /* queued at 100, 110, 120 */
     uint64_t oldest = 0;
     assert_null(wh_jobq_take_stale(q, 99, &oldest));
     assert_int_equal(oldest, 100);
@@ -212,10 +228,7 @@ static void test_jobq_take_stale(void **state)
     assert_ptr_equal(wh_jobq_take_stale(q, 1000, &oldest), ex[2]);
     assert_int_equal(oldest, 0);
     assert_int_equal(wh_jobq_depth(q), 0);
-    for (int i = 0; i < 3; i++) {
-        wh_exchange_unref(ex[i]); /* the runner's reference */
-        wh_exchange_unref(ex[i]); /* the loop's */
-    }
+    unref_taken(ex, 3);
     wh_jobq_free(q);
 }
 
@@ -246,12 +259,7 @@ static void test_jobq_newest_first_when_congested(void **state)
     assert_non_null(q);
     uint64_t now = wh_monotonic_ms();
     wh_exchange_t *ex[4];
-    for (int i = 0; i < 4; i++) {
-        ex[i] = wh_exchange_new(&n);
-        assert_non_null(ex[i]);
-        ex[i]->queued_ms = now - 400 + 100 * (uint64_t)i; /* waited 400, 300, 200, 100 ms */
-        wh_jobq_push(q, ex[i]);
-    }
+    push_queued(q, &n, ex, 4, now - 400, 100); /* waited 400, 300, 200, 100 ms */
     /* Not congested yet (the oldest waited 400 ms of 10 s): oldest first. */
     wh_jobq_set_lifo_after(q, 10000);
     assert_ptr_equal(pop_as_runner(q), ex[0]);
@@ -266,10 +274,7 @@ static void test_jobq_newest_first_when_congested(void **state)
     /* One left: nothing to reorder. */
     assert_ptr_equal(pop_as_runner(q), ex[2]);
     assert_int_equal(wh_jobq_depth(q), 0);
-    for (int i = 0; i < 4; i++) {
-        wh_exchange_unref(ex[i]); /* the runner's reference */
-        wh_exchange_unref(ex[i]); /* the loop's */
-    }
+    unref_taken(ex, 4);
     wh_jobq_free(q);
 }
 
