@@ -194,6 +194,8 @@ static int worker_main(void *ctx, int slot_index)
         wh_log(WH_LOG_CRITICAL, "cannot start the Python threads");
         return WH_EXIT_BOOT_ERROR;
     }
+    if (cfg->threads == 0)
+        worker.run_app = wh_py_run_here;
     atomic_store(&slot->state, WH_SLOT_READY);
     wh_log(WH_LOG_INFO, "Worker ready (pid: %ld)", (long)getpid());
     int loop_status = wh_worker_run(&worker);

@@ -248,7 +248,7 @@ int wh_py_init(const wh_py_options_t *opts)
     if (boot(opts) < 0)
         return -1;
     initialized = true;
-    runner_threads = opts->threads > 0 ? opts->threads : 1;
+    runner_threads = opts->threads;
 
     if (wh_errors_init() < 0 || wh_input_init() < 0 || wh_filewrapper_init() < 0 ||
         wh_environ_init(runner_threads > 1, opts->multiprocess) < 0 || setup_sys_path(opts) < 0) {
@@ -277,6 +277,13 @@ int wh_py_start(wh_jobq_t *queue)
     /* From here the main thread never runs Python until wh_py_finalize. */
     main_state = PyEval_SaveThread();
     return rc;
+}
+
+void wh_py_run_here(wh_exchange_t *ex)
+{
+    PyEval_RestoreThread(main_state);
+    wh_wsgi_run_here(ex);
+    main_state = PyEval_SaveThread();
 }
 
 void wh_py_join(void)

@@ -11,9 +11,11 @@
  *                   the GIL here and never takes it again until wh_py_finalize. On failure
  *                   (-1, logged) the runners already started are running: shut the queue
  *                   down and call wh_py_join before freeing it, as after a normal run.
+ *                   With threads 0 none is started: the loop thread calls wh_py_run_here
+ *                   for each request instead, taking the GIL for the app's call.
  *   wh_py_join      after wh_jobq_shutdown: waits for every runner thread to finish.
  *   wh_py_finalize  runs atexit handlers and Py_FinalizeEx; returns its status.
- * The loop thread never calls into pyglue. */
+ * The loop thread never calls into pyglue, except wh_py_run_here with threads 0. */
 #ifndef WSGIHOST_PYGLUE_H
 #define WSGIHOST_PYGLUE_H
 
@@ -26,7 +28,7 @@ typedef struct {
     const char *const *pythonpath; /* extra sys.path entries, put first, in order */
     size_t pythonpath_count;
     const char *virtualenv; /* a venv directory, or NULL */
-    int threads;            /* runner threads, >= 1 */
+    int threads;            /* runner threads; 0: the loop thread runs the app */
     bool multiprocess;      /* wsgi.multiprocess */
 } wh_py_options_t;
 
@@ -93,6 +95,9 @@ int wh_py_freeze(void);
  * timeout. Call before wh_py_start. */
 int wh_py_dump_stacks_on(int signum, int fd);
 int wh_py_start(wh_jobq_t *queue);
+/* threads 0, on the thread that called wh_py_start (the loop): runs the app for one exchange,
+ * to its wh_exchange_finish, with the GIL taken for the call. */
+void wh_py_run_here(wh_exchange_t *ex);
 void wh_py_join(void);
 int wh_py_finalize(void);
 

@@ -84,6 +84,7 @@ typedef struct {
 static PyObject *app;
 static runner_t *runners;
 static int runner_count;
+static runner_t loop_runner; /* --threads 0: the loop thread's own */
 
 static PyTypeObject start_response_type;
 static PyTypeObject writer_type;
@@ -713,6 +714,11 @@ static void *runner_main(void *arg)
     return NULL;
 }
 
+void wh_wsgi_run_here(wh_exchange_t *ex)
+{
+    run_exchange(&loop_runner, ex);
+}
+
 /* ---- lifecycle ------------------------------------------------------------------------ */
 
 int wh_wsgi_init(PyObject *application)
@@ -725,6 +731,8 @@ int wh_wsgi_init(PyObject *application)
 
 void wh_wsgi_fini(void)
 {
+    Py_CLEAR(loop_runner.sr);
+    Py_CLEAR(loop_runner.input);
     Py_CLEAR(app);
     free(runners);
     runners = NULL;
@@ -738,6 +746,9 @@ int wh_wsgi_start(wh_jobq_t *q, int threads)
         wh_log(WH_LOG_CRITICAL, "cannot set up the fork handler: %s", strerror(err));
         return -1;
     }
+    atomic_init(&loop_runner.done, 0);
+    if (threads == 0)
+        return 0; /* the loop runs the app (wh_wsgi_run_here) */
     runners = calloc((size_t)threads, sizeof(*runners));
     if (runners == NULL) {
         wh_log(WH_LOG_CRITICAL, "out of memory starting %d runner threads", threads);
@@ -775,7 +786,7 @@ void wh_wsgi_join(void)
 
 uint64_t wh_wsgi_progress(void)
 {
-    uint64_t total = 0;
+    uint64_t total = atomic_load_explicit(&loop_runner.done, memory_order_relaxed);
     for (int i = 0; i < runner_count; i++)
         total += atomic_load_explicit(&runners[i].done, memory_order_relaxed);
     return total;

@@ -17,6 +17,9 @@ void wh_wsgi_fini(void);
  * when they begin. On failure (-1, logged) the runners already started keep running: shut the
  * queue down and call wh_wsgi_join as usual. */
 int wh_wsgi_start(wh_jobq_t *q, int threads);
+/* --threads 0 (threads == 0 above: no runner started): runs one exchange to its finish on the
+ * calling thread, the GIL held. */
+void wh_wsgi_run_here(wh_exchange_t *ex);
 /* Waits for every runner (after wh_jobq_shutdown), GIL released. */
 void wh_wsgi_join(void);
 

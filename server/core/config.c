@@ -93,8 +93,9 @@ static const option_t options[] = {
     {"workers", "w", OPT_INT, NUM(workers, 1, INT32_MAX), NULL, NULL, "N",
      "worker processes (default $WEB_CONCURRENCY, else the CPUs this container may use)", "workers",
      NULL},
-    {"threads", NULL, OPT_INT, NUM(threads, 1, INT32_MAX), "2", NULL, "N",
-     "Python threads running the app (2: one runs while the other waits on the database)",
+    {"threads", NULL, OPT_INT, NUM(threads, 0, INT32_MAX), "2", NULL, "N",
+     "Python threads running the app (2: one runs while the other waits on the database; 0: "
+     "the event loop runs it, one request at a time)",
      "threads", NULL},
     {"timeout", "t", OPT_SECONDS, FIELD(timeout), "30", NULL, "SECONDS",
      "a request in the app longer than this retires its worker, 0 never", "timeout", NULL},

@@ -5,7 +5,9 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <limits.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -697,6 +699,32 @@ void wh_conn_on_output(wh_conn_t *c)
         return;
     append_output(c, wh_exchange_take_output(c->ex, &c->ex_state));
     conn_flush(c);
+}
+
+int wh_conn_wait_writable(wh_conn_t *c)
+{
+    if (c->closed)
+        return -1;
+    if (!c->write_blocked)
+        return 0;
+    double timeout_s = c->worker->cfg->write_timeout;
+    int timeout_ms = -1; /* none */
+    if (timeout_s > 0)
+        timeout_ms = timeout_s < (double)INT_MAX / MS_PER_SECOND ? (int)(timeout_s * MS_PER_SECOND)
+                                                                 : INT_MAX;
+    struct pollfd p = {.fd = c->fd, .events = POLLOUT};
+    int n;
+    do {
+        n = poll(&p, 1, timeout_ms);
+    } while (n < 0 && errno == EINTR);
+    if (n <= 0) {
+        wh_log(WH_LOG_DEBUG, "%s: %s", c->remote_addr,
+               n == 0 ? "write timeout with the app waiting" : strerror(errno));
+        conn_close(c);
+        return -1;
+    }
+    conn_flush(c);
+    return c->closed ? -1 : 0;
 }
 
 void wh_conn_stop(wh_conn_t *c, bool quick)

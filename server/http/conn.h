@@ -78,6 +78,13 @@ int wh_conn_start(wh_worker_t *w, const wh_listener_t *l, int fd, const struct s
 /* The runner queued output for the conn's exchange. */
 void wh_conn_on_output(wh_conn_t *c);
 
+/* --threads 0 (wh_notifier_t.write_now), after the conn's output was taken: the app, running on
+ * the loop thread, filled its response buffer and the socket is full. Blocks the loop for at
+ * most --write-timeout until the socket takes more, and writes. 0, or -1 once the connection
+ * is closed (the client is gone, or too slow: the timeout closes it as the loop's write timer
+ * would). */
+int wh_conn_wait_writable(wh_conn_t *c);
+
 /* Worker stop: with `quick` close at once; otherwise keep reading for the drain window and
  * close after an answer that announced it (or once idle for the window). */
 void wh_conn_stop(wh_conn_t *c, bool quick);

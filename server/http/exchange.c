@@ -103,6 +103,7 @@ int wh_notifier_init(wh_notifier_t *n, uv_loop_t *loop, uv_async_cb cb)
     n->closed = false;
     n->owed = n->loop_waiting = false;
     n->pays = 0;
+    n->write_now = NULL;
     atomic_init(&n->outstanding, 0);
     if (pthread_mutex_init(&n->mu, NULL) != 0)
         return -1;
@@ -523,8 +524,27 @@ int wh_exchange_sendfile(wh_exchange_t *ex, int fd, int64_t offset, int64_t coun
     return rc;
 }
 
+/* wh_exchange_wait_writable on the loop thread (--threads 0): it writes the output itself. */
+static int write_on_loop(wh_exchange_t *ex)
+{
+    for (;;) {
+        pthread_mutex_lock(&ex->mu);
+        bool gone = ex->client_gone;
+        bool full = ex->queued_bytes > OUTPUT_LOW_WATER;
+        pthread_mutex_unlock(&ex->mu);
+        if (gone)
+            return WH_ECLIENT;
+        if (!full)
+            return WH_OK;
+        if (ex->owner == NULL || ex->notifier->write_now(ex->owner) != 0)
+            return WH_ECLIENT;
+    }
+}
+
 int wh_exchange_wait_writable(wh_exchange_t *ex)
 {
+    if (ex->notifier->write_now)
+        return write_on_loop(ex);
     wh_notifier_pay(false); /* the loop writes what is queued */
     pthread_mutex_lock(&ex->mu);
     while (!ex->client_gone && ex->queued_bytes > OUTPUT_LOW_WATER)

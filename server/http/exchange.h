@@ -6,6 +6,11 @@
  *    A runner thread pops it and owns the producing side: it alone calls wh_exchange_start,
  *    _write, _sendfile and _wait_writable, from its own thread, and ends with exactly one
  *    wh_exchange_finish. After that call the runner must not touch the exchange or its request.
+ *  - With --threads 0 the loop thread itself is the runner (wh_worker_t.run_app): it pops
+ *    and runs each exchange between two turns of the loop, holding the GIL while the app
+ *    runs, and wh_exchange_wait_writable writes the output instead of waiting for a loop
+ *    that cannot run. Nothing else the worker does (other clients, static files, probes,
+ *    signals, the heartbeat) runs until the app returns.
  *  - The request is read-only and valid from pop until finish.
  *  - A runner never touches a socket: output is queued in the exchange and handed to the loop,
  *    which writes it. Hand-offs are batched both ways (wh_notifier_t in exchange_loop.h): the
@@ -60,7 +65,7 @@ int wh_exchange_write(wh_exchange_t *ex, const void *data, size_t len);
 int wh_exchange_sendfile(wh_exchange_t *ex, int fd, int64_t offset, int64_t count);
 
 /* Blocks until the queued output is below the low-water mark (WH_OK) or the client is gone
- * (WH_ECLIENT). */
+ * (WH_ECLIENT). On the loop thread (--threads 0) it writes the output itself meanwhile. */
 int wh_exchange_wait_writable(wh_exchange_t *ex);
 
 /* What wh_exchange_start accepts, for a runner to check an app's head when it is handed over.

@@ -59,6 +59,11 @@ typedef struct wh_notifier {
     pthread_cond_t paid_cond;
     atomic_int outstanding; /* exchanges handed to runners and not finished yet */
     uv_async_t async;
+    /* --threads 0, the loop thread running the app itself (wh_worker_t.run_app): the app must
+     * not wait for a loop that cannot run, so wh_exchange_wait_writable calls this, on the loop
+     * thread, with the exchange's owner. It writes what is queued, waiting for the socket to
+     * take some (at most --write-timeout); -1 once the connection is closed. NULL otherwise. */
+    int (*write_now)(void *owner);
 } wh_notifier_t;
 
 /* Output state the loop reads with wh_exchange_take_output. */

@@ -81,7 +81,13 @@ static void arm(wh_shed_t *s, uint64_t oldest_ms, uint64_t now)
 
 static void on_deadline(uv_timer_t *timer)
 {
-    wh_shed_t *s = timer->data;
+    wh_shed_stale(timer->data);
+}
+
+void wh_shed_stale(wh_shed_t *s)
+{
+    if (s->timeout_ms == 0)
+        return;
     uint64_t now = wh_monotonic_ms();
     if (now <= s->timeout_ms) { /* nothing can have waited that long yet */
         arm(s, now, now);

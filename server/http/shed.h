@@ -32,6 +32,11 @@ int wh_shed_init(wh_shed_t *s, uv_loop_t *loop, double timeout_s, wh_jobq_t *job
 /* A request was pushed on the job queue (its queued_ms set): make sure a deadline is armed. */
 void wh_shed_watch(wh_shed_t *s);
 
+/* Answers now every queued request past the timeout (what the timer does when it fires): with
+ * --threads 0 the loop calls it before it takes each request to run, since no timer fires
+ * while the app runs. Does nothing when shedding is off. */
+void wh_shed_stale(wh_shed_t *s);
+
 /* The worker stops: closes the timer (requests still queued are left to the runners). */
 void wh_shed_close(wh_shed_t *s);
 

@@ -198,12 +198,41 @@ static bool runners_saturated(wh_worker_t *w)
     return atomic_load(&w->notifier.outstanding) >= w->cfg->threads && wh_jobq_depth(w->jobq) > 0;
 }
 
+/* --threads 0 (wh_notifier_t.write_now): takes the ready list, as the loop's turn would, so that
+ * the exchange is off it before its output is written, then waits for its socket. */
+static int write_for_app(void *owner)
+{
+    take_ready(this_worker);
+    return wh_conn_wait_writable(owner);
+}
+
+/* --threads 0: runs what this turn queued, oldest first, writing each response as soon as the
+ * app is done with it; a response that completes a connection's exchange may parse the next
+ * request already buffered on it, which is queued and run here too. */
+static void run_queued_here(wh_worker_t *w)
+{
+    while (wh_jobq_depth(w->jobq) > 0) {
+        for (;;) {
+            wh_shed_stale(&w->shed); /* no timer fires while the app runs */
+            wh_exchange_t *ex = wh_jobq_try_pop(w->jobq);
+            if (ex == NULL)
+                break;
+            w->run_app(ex);
+        }
+        take_ready(w);
+    }
+}
+
 /* Last thing before the loop sleeps (see wh_notifier_t): take held output, wake runners for
  * what this turn queued, let them work through their queue, and while they are busy look at
  * the ready list every WH_WAKE_HOLD_MS. */
 static void on_loop_prepare(uv_prepare_t *prepare)
 {
     wh_worker_t *w = prepare->data;
+    if (w->run_app) {
+        run_queued_here(w);
+        return;
+    }
     take_ready(w);
     wh_jobq_wake(w->jobq);
     uint64_t pays = wh_notifier_pays(&w->notifier);
@@ -425,6 +454,7 @@ int wh_worker_init(wh_worker_t *w, const wh_config_t *cfg, wh_listener_t *listen
      * time spreads keep-alive connections evenly instead of the first taking them all. */
     w->accept_batch = cfg->workers > 1 ? 1 : ACCEPT_BATCH;
     w->accept_gate = cfg->workers > 1 ? cfg->threads : 0;
+    w->run_app = NULL;
     if (cfg->max_requests) {
         unsigned jitter = cfg->max_requests_jitter;
         srandom((unsigned)getpid());
@@ -469,6 +499,8 @@ int wh_worker_init(wh_worker_t *w, const wh_config_t *cfg, wh_listener_t *listen
         wh_log(WH_LOG_CRITICAL, "cannot set up the event loop");
         return -1;
     }
+    if (cfg->threads == 0)
+        w->notifier.write_now = write_for_app;
     w->shutdown_timer.data = w->accept_resume.data = w->heartbeat.data = w;
     w->drain_timer.data = w->hold_timer.data = w->prepare.data = w;
     uv_check_start(&w->log_flush, on_loop_check);

@@ -1,7 +1,9 @@
 /* A worker: one libuv loop thread that owns every socket (listeners and connections), parses
- * requests, enforces timeouts and limits, and writes responses. It never runs Python: complete
- * requests go to the runner threads through `jobq`, and their output comes back through the
- * notifier (server/http/exchange_loop.h). */
+ * requests, enforces timeouts and limits, and writes responses. Complete requests go to the
+ * runner threads through `jobq`, and their output comes back through the notifier
+ * (server/http/exchange_loop.h). With --threads 0 there are no runner threads: `run_app` runs
+ * each queued request on the loop thread, one at a time, before the loop next sleeps (the
+ * rules in server/http/exchange.h). */
 #ifndef WSGIHOST_WORKER_H
 #define WSGIHOST_WORKER_H
 
@@ -44,6 +46,9 @@ typedef struct wh_worker {
     uv_timer_t accept_resume; /* after EMFILE: accept again a little later */
 
     wh_jobq_t *jobq;
+    /* --threads 0: runs one exchange's app to wh_exchange_finish on the calling (loop) thread;
+     * set by the program before wh_worker_run. NULL: runner threads take the queue. */
+    void (*run_app)(wh_exchange_t *ex);
     wh_shed_t shed; /* --queue-timeout */
     wh_notifier_t notifier;
     uv_prepare_t prepare;  /* before sleeping: held output, runner wake-ups */

@@ -116,7 +116,7 @@ static void test_errors(void **state)
     (void)state;
     char *unknown[] = {"wsgihost", "--frobnicate", "app", NULL};
     assert_error(unknown, "unknown option '--frobnicate'");
-    char *bad_threads[] = {"wsgihost", "--threads", "0", "app", NULL};
+    char *bad_threads[] = {"wsgihost", "--threads", "-1", "app", NULL};
     assert_error(bad_threads, "--threads");
     char *bad_int[] = {"wsgihost", "--backlog", "12x", "app", NULL};
     assert_error(bad_int, "invalid value '12x'");

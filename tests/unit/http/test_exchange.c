@@ -4,6 +4,7 @@
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
@@ -183,6 +184,72 @@ static void test_wakeup_is_paid_when_the_runner_blocks(void **state)
     assert_int_equal(uv_loop_close(&loop), 0);
 }
 
+/* --threads 0's stand-in for the connection (wh_notifier_t.write_now): the owner is the
+ * exchange itself; the "socket" takes everything queued, or the client is gone. */
+static int loop_writes;
+static bool client_leaves;
+
+static int write_all_now(void *owner)
+{
+    wh_exchange_t *ex = owner;
+    loop_writes++;
+    for (wh_exchange_t *r = wh_notifier_take(ex->notifier); r;) {
+        wh_exchange_t *next = r->next_ready;
+        wh_exchange_unref(r); /* the ready list's reference */
+        r = next;
+    }
+    unsigned st = 0;
+    uint64_t bytes = 0;
+    wh_outseg_t *out = wh_exchange_take_output(ex, &st);
+    for (wh_outseg_t *s = out; s; s = s->next)
+        bytes += s->len;
+    wh_outseg_free_list(out);
+    if (client_leaves) {
+        wh_exchange_detach(ex);
+        return -1;
+    }
+    wh_exchange_written(ex, bytes);
+    return 0;
+}
+
+/* With the loop thread running the app there is nobody to wait for: a full buffer is written
+ * by the waiting call itself, and a client gone while it writes ends the response. */
+static void test_loop_runner_writes_instead_of_waiting(void **state)
+{
+    (void)state;
+    uv_loop_t loop;
+    wh_notifier_t n;
+    assert_int_equal(uv_loop_init(&loop), 0);
+    assert_int_equal(wh_notifier_init(&n, &loop, on_wakeup), 0);
+    n.write_now = write_all_now;
+    wh_jobq_t *q = wh_jobq_new();
+    assert_non_null(q);
+    static char big[2 << 20]; /* past the high-water mark */
+    for (int leaves = 0; leaves <= 1; leaves++) {
+        client_leaves = leaves;
+        loop_writes = 0;
+        wh_exchange_t *ex = wh_exchange_new(&n);
+        assert_non_null(ex);
+        ex->req.method = (wh_str_t){"GET", 3};
+        ex->owner = ex;
+        wh_jobq_push(q, ex);
+        assert_ptr_equal(wh_jobq_try_pop(q), ex);
+        assert_int_equal(wh_exchange_start(ex, "200 OK", 6, NULL, 0, -1), WH_OK);
+        assert_int_equal(wh_exchange_write(ex, big, sizeof(big)), WH_FULL);
+        assert_int_equal(wh_exchange_wait_writable(ex), leaves ? WH_ECLIENT : WH_OK);
+        assert_int_equal(loop_writes, 1);
+        if (!leaves)
+            assert_int_equal(wh_exchange_write(ex, "ok", 2), WH_OK);
+        wh_exchange_finish(ex, WH_FINISH_OK);
+        assert_int_equal(write_all_now(ex), leaves ? -1 : 0); /* the loop's turn after it */
+        wh_exchange_unref(ex);                                /* the loop's */
+    }
+    wh_jobq_free(q);
+    wh_notifier_close(&n);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    assert_int_equal(uv_loop_close(&loop), 0);
+}
+
 /* Pushes `count` new exchanges on q, the i-th queued at first_ms + i * step_ms. */
 static void push_queued(wh_jobq_t *q, wh_notifier_t *n, wh_exchange_t **ex, int count,
                         uint64_t first_ms, uint64_t step_ms)
@@ -286,6 +353,7 @@ int main(void)
         cmocka_unit_test(test_no_observer),
         cmocka_unit_test(test_keep_text_is_bounded),
         cmocka_unit_test(test_wakeup_is_paid_when_the_runner_blocks),
+        cmocka_unit_test(test_loop_runner_writes_instead_of_waiting),
         cmocka_unit_test(test_jobq_take_stale),
         cmocka_unit_test(test_jobq_newest_first_when_congested),
     };
