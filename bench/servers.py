@@ -22,6 +22,8 @@ SERVERS = {
     # Another build of wsgihost ($WSGIHOST_BEFORE_BIN, e.g. the last release) beside this one in
     # the same interleaved run: the "before" column of a change. Only when that is set.
     "wsgihost-before": {"dynamic": True, "static": True, "label": "wsgihost before"},
+    # This build with --threads 0: the event loop runs the app, no Python thread.
+    "wsgihost-loop": {"dynamic": True, "static": True, "label": "wsgihost --threads 0"},
     "gunicorn-sync": {"dynamic": True, "static": True, "label": "gunicorn sync + whitenoise"},
     "gunicorn-gthread": {"dynamic": True, "static": True, "label": "gunicorn gthread + whitenoise"},
     "uwsgi": {"dynamic": True, "static": True, "label": "uWSGI (--http-socket, --static-map)"},
@@ -41,9 +43,11 @@ SERVERS = {
     "ceiling": {"dynamic": True, "static": False, "label": "in-process ceiling (no server)"},
     "ceiling-so": {"dynamic": True, "static": False,
                    "label": "in-process ceiling on the shared libpython, as embedded"},
+    "ceiling-static": {"dynamic": True, "static": False,
+                       "label": "in-process ceiling on Debian's libpython3.X.a, as wsgihost embeds it"},
 }
-CEILINGS = ("ceiling", "ceiling-so")
-WSGIHOSTS = ("wsgihost", "wsgihost-before")
+CEILINGS = ("ceiling", "ceiling-so", "ceiling-static")
+WSGIHOSTS = ("wsgihost", "wsgihost-before", "wsgihost-loop")
 PEERS = tuple(name for name, s in SERVERS.items() if s.get("peer"))
 ORDER = list(SERVERS)
 
@@ -89,7 +93,9 @@ def command(name, port, ctx, workers=1, preload=False, extra=()):
     bind = "127.0.0.1:%d" % port
     threads = str(ctx.threads)
     if name in WSGIHOSTS:
-        binary = ctx.bin if name == "wsgihost" else ctx.before_bin
+        binary = ctx.before_bin if name == "wsgihost-before" else ctx.bin
+        if name == "wsgihost-loop":
+            threads = "0"
         cmd = [str(binary), "--bind", bind, "--workers", str(workers), "--threads", threads,
                "--chdir", str(APP), "--app", "recipes.wsgi"]
         if preload:

@@ -274,7 +274,8 @@ fail:
 int wh_py_start(wh_jobq_t *queue)
 {
     int rc = wh_wsgi_start(queue, runner_threads);
-    /* From here the main thread never runs Python until wh_py_finalize. */
+    /* From here the main thread runs Python only in wh_py_run_here (threads 0, the loop runs
+     * the app) until wh_py_finalize. */
     main_state = PyEval_SaveThread();
     return rc;
 }

@@ -77,9 +77,11 @@ typedef struct {
     _Atomic int reload_requested;
     /* The whole server is stopping (not a reload): the listeners' last close is coming. */
     _Atomic int server_stopping;
+    pid_t master_pid; /* the process that made it: workers stop once it is not their parent */
 } wh_scoreboard_t;
 
-/* Maps a zeroed scoreboard shared with future children. NULL on failure. */
+/* Maps a zeroed scoreboard shared with future children (the caller is their master). NULL on
+ * failure. */
 wh_scoreboard_t *wh_scoreboard_new(void);
 void wh_scoreboard_free(wh_scoreboard_t *sb);
 

@@ -20,7 +20,7 @@
  *  - The loop never waits for a runner for longer than WH_WAKE_HOLD_MS at a time: while
  *    runners have queued work it yields to them (wh_notifier_wait) instead of polling, and its
  *    own work (static files, probes, slow clients, signals, the scoreboard) still runs at least
- *    that often. The loop never holds the GIL.
+ *    that often. The loop never holds the GIL (except as the runner, with --threads 0).
  *  - Nothing here takes or needs Python's GIL. The calls that may block (wh_jobq_pop,
  *    wh_exchange_wait_writable) must be made with the GIL released; they first pay the loop
  *    the wake-up this runner owes it.

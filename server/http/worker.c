@@ -366,6 +366,13 @@ static void on_heartbeat(uv_timer_t *timer)
 {
     wh_worker_t *w = timer->data;
     wh_slot_t *slot = w->slot;
+    /* A master killed outright (SIGKILL, the OOM killer) cannot stop its workers: each stops
+     * itself once it has a new parent, as gunicorn's do, instead of serving on unsupervised. */
+    if (getppid() != w->sb->master_pid && !w->stopping) {
+        wh_log(WH_LOG_WARNING, "Master (pid: %ld) is gone, stopping this worker",
+               (long)w->sb->master_pid);
+        wh_worker_stop(w, false);
+    }
     const struct wh_conn *oldest = NULL;
     for (const struct wh_conn *c = w->conns; c; c = c->next) {
         if (c->state == WH_CONN_APP && c->ex && !(c->ex_state & WH_EX_FINISHED) &&

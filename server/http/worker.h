@@ -59,7 +59,7 @@ typedef struct wh_worker {
     uv_signal_t sig_term, sig_int, sig_quit, sig_usr1;
     wh_scoreboard_t *sb;  /* shared with the master and the other workers, or NULL */
     wh_slot_t *slot;      /* this worker's slot in it */
-    uv_timer_t heartbeat; /* writes the slot once a second */
+    uv_timer_t heartbeat; /* writes the slot once a second, and checks the master is there */
     int accept_batch;     /* 1 when several workers share a listener, for fair spread */
     int accept_gate;      /* with several workers: stop accepting while this many requests
                              wait for or run in Python (0: never), so a busy or stuck worker

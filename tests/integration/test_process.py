@@ -137,6 +137,26 @@ def test_killed_worker_is_replaced(start_server):
     assert len(load.failed) + load.reset <= LOAD_THREADS, (load.failed, load.reset)
 
 
+def pid_alive(pid):
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def test_workers_stop_when_the_master_is_killed(start_server):
+    srv = start(start_server, workers=2)
+    wait_until(lambda: len(worker_pids(srv)) == 2, 10, "2 workers")
+    workers = worker_pids(srv)
+    master = srv.pid
+    os.kill(master, signal.SIGKILL)
+    srv.wait_exit()
+    # Orphans now: they notice their new parent within a heartbeat and stop by themselves.
+    wait_until(lambda: not any(pid_alive(p) for p in workers), 10, "the orphaned workers to stop")
+    srv.stderr.wait_for(re.escape("Master (pid: %d) is gone, stopping this worker" % master), 10)
+
+
 def test_worker_that_exits_in_the_app_is_replaced(start_server):
     srv = start(start_server, workers=1)
     first = worker_pids(srv)
