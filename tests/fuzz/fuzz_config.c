@@ -31,7 +31,7 @@ static void check_loaded(const wh_config_t *c)
     FUZZ_CHECK(c->static_count <= WH_CONFIG_MAX_STATIC, "statics");
     for (size_t i = 0; i < c->static_count; i++)
         fuzz_touch(c->statics[i], strlen(c->statics[i]));
-    FUZZ_CHECK(c->threads >= 1 && c->backlog >= 1 && c->workers >= 0, "counts %d %d %d", c->threads,
+    FUZZ_CHECK(c->threads >= 0 && c->backlog >= 1 && c->workers >= 0, "counts %d %d %d", c->threads,
                c->backlog, c->workers);
     const double times[] = {
         c->timeout,          c->keep_alive,  c->header_timeout, c->body_timeout, c->write_timeout,
