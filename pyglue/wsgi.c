@@ -746,7 +746,6 @@ int wh_wsgi_start(wh_jobq_t *q, int threads)
         wh_log(WH_LOG_CRITICAL, "cannot set up the fork handler: %s", strerror(err));
         return -1;
     }
-    atomic_init(&loop_runner.done, 0);
     if (threads == 0)
         return 0; /* the loop runs the app (wh_wsgi_run_here) */
     runners = calloc((size_t)threads, sizeof(*runners));

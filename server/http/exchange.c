@@ -536,7 +536,8 @@ static int write_on_loop(wh_exchange_t *ex)
             return WH_ECLIENT;
         if (!full)
             return WH_OK;
-        if (ex->owner == NULL || ex->notifier->write_now(ex->owner) != 0)
+        /* Not gone, so not detached: the owner is still there. */
+        if (ex->notifier->write_now(ex->owner) != 0)
             return WH_ECLIENT;
     }
 }

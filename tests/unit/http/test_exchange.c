@@ -135,6 +135,20 @@ static void on_wakeup(uv_async_t *async)
     wakeups++;
 }
 
+/* A loop with a notifier on it, and its end once the test is done with both. */
+static void notifier_up(uv_loop_t *loop, wh_notifier_t *n)
+{
+    assert_int_equal(uv_loop_init(loop), 0);
+    assert_int_equal(wh_notifier_init(n, loop, on_wakeup), 0);
+}
+
+static void notifier_down(uv_loop_t *loop, wh_notifier_t *n)
+{
+    wh_notifier_close(n);
+    uv_run(loop, UV_RUN_DEFAULT);
+    assert_int_equal(uv_loop_close(loop), 0);
+}
+
 /* A runner's finished response goes on the ready list at once but does not wake the loop while
  * the runner may take more work; the wake-up is paid when the runner would block. */
 static void test_wakeup_is_paid_when_the_runner_blocks(void **state)
@@ -142,8 +156,7 @@ static void test_wakeup_is_paid_when_the_runner_blocks(void **state)
     (void)state;
     uv_loop_t loop;
     wh_notifier_t n;
-    assert_int_equal(uv_loop_init(&loop), 0);
-    assert_int_equal(wh_notifier_init(&n, &loop, on_wakeup), 0);
+    notifier_up(&loop, &n);
     wh_jobq_t *q = wh_jobq_new();
     assert_non_null(q);
     wh_exchange_t *ex = wh_exchange_new(&n);
@@ -179,9 +192,7 @@ static void test_wakeup_is_paid_when_the_runner_blocks(void **state)
     wh_exchange_unref(ready); /* the ready list's reference */
     wh_exchange_unref(ex);    /* the loop's */
     wh_jobq_free(q);
-    wh_notifier_close(&n);
-    uv_run(&loop, UV_RUN_DEFAULT);
-    assert_int_equal(uv_loop_close(&loop), 0);
+    notifier_down(&loop, &n);
 }
 
 /* --threads 0's stand-in for the connection (wh_notifier_t.write_now): the owner is the
@@ -219,8 +230,7 @@ static void test_loop_runner_writes_instead_of_waiting(void **state)
     (void)state;
     uv_loop_t loop;
     wh_notifier_t n;
-    assert_int_equal(uv_loop_init(&loop), 0);
-    assert_int_equal(wh_notifier_init(&n, &loop, on_wakeup), 0);
+    notifier_up(&loop, &n);
     n.write_now = write_all_now;
     wh_jobq_t *q = wh_jobq_new();
     assert_non_null(q);
@@ -245,9 +255,7 @@ static void test_loop_runner_writes_instead_of_waiting(void **state)
         wh_exchange_unref(ex);                                /* the loop's */
     }
     wh_jobq_free(q);
-    wh_notifier_close(&n);
-    uv_run(&loop, UV_RUN_DEFAULT);
-    assert_int_equal(uv_loop_close(&loop), 0);
+    notifier_down(&loop, &n);
 }
 
 /* Pushes `count` new exchanges on q, the i-th queued at first_ms + i * step_ms. */
