@@ -100,11 +100,13 @@ def overload_section(cells, setup):
          "(bench/openloop.c, latency from the scheduled time, up to %s connections). *Served* "
          "are the 2xx answers; *shed* the others (wsgihost's `--queue-timeout` 503s); *lost* "
          "are requests sent and never answered, failed connections, and requests still waiting "
-         "for a connection 5 s after the end. Medians over %s round(s)."
+         "for a connection 5 s after the end. *From sent*: the served requests' p99 counted from "
+         "the request's last byte written, what the server alone controls (no wait for a "
+         "connection). Medians over %s round(s)."
          % (setup.get("overload_conns", "?"), setup.get("overload_rounds", "?")), "",
          "| page | server | load | sustainable (req/s) | offered (req/s) | served (req/s) | "
-         "served p50 / p99 (ms) | shed | shed p99 (ms) | lost |",
-         "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+         "served p50 / p99 (ms) | from sent p99 (ms) | shed | shed p50 / p99 (ms) | lost |",
+         "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     keys = []
     for c in cells:
         k = (c["endpoint"], c["config"], c["load"])
@@ -119,13 +121,17 @@ def overload_section(cells, setup):
             return med(vals) if vals else None
         served = m(lambda c: c["served_rps"])
         lost = m(lambda c: sum(c["errors"].values()))
+        shed_p50 = m(lambda c: c["shed_p50"] if c.get("shed_p50", -1) >= 0 else None)
         shed_p99 = m(lambda c: c["shed_p99"] if c["shed_p99"] >= 0 else None)
-        L.append("| %s | %s | %gx | %s | %s | %s | %.1f / %.1f | %s | %s | %.0f |"
+        sent_p99 = m(lambda c: c.get("served_sent_p99"))  # not in runs before it was recorded
+        L.append("| %s | %s | %gx | %s | %s | %s | %.1f / %.1f | %s | %s | %s | %.0f |"
                  % (EP_LABEL[ep], config, load, fmt_rps(m(lambda c: c["sustainable"])),
                     fmt_rps(m(lambda c: c["target_rate"])), fmt_rps(served),
                     m(lambda c: c["served_p50"]), m(lambda c: c["p99"]),
+                    "%.1f" % sent_p99 if sent_p99 is not None else "–",
                     pct(m(lambda c: c["shed_share"])),
-                    "%.1f" % shed_p99 if shed_p99 is not None else "–", lost))
+                    "%s / %.1f" % ("%.1f" % shed_p50 if shed_p50 is not None else "–", shed_p99)
+                    if shed_p99 is not None else "–", lost))
     return L + [""]
 
 

@@ -17,7 +17,8 @@ struct wh_jobq {
     wh_exchange_t *head;
     wh_exchange_t *tail;
     size_t depth;
-    uint64_t lifo_after_ms; /* 0: always FIFO */
+    uint64_t standing_since_ms; /* see wh_jobq_standing_since */
+    uint64_t lifo_after_ms;     /* 0: always FIFO */
     int waiting;
     bool shutdown;
 };
@@ -61,6 +62,8 @@ void wh_jobq_push(wh_jobq_t *q, wh_exchange_t *ex)
     atomic_fetch_add(&ex->notifier->outstanding, 1);
     ex->next_job = NULL;
     pthread_mutex_lock(&q->mu);
+    if (q->standing_since_ms == 0)
+        q->standing_since_ms = ex->queued_ms;
     ex->prev_job = q->tail;
     if (q->tail)
         q->tail->next_job = ex;
@@ -94,9 +97,12 @@ static wh_exchange_t *take_oldest_locked(wh_jobq_t *q)
     return ex;
 }
 
-/* What a runner takes: the oldest, or the newest while the oldest has waited lifo_after_ms. */
+/* What a runner takes: the oldest, or the newest while the oldest has waited lifo_after_ms.
+ * A runner that takes the last request (or finds none) has drained the queue. */
 static wh_exchange_t *take_locked(wh_jobq_t *q)
 {
+    if (q->depth <= 1)
+        q->standing_since_ms = 0;
     wh_exchange_t *oldest = q->head, *newest = q->tail;
     /* With one queued, newest has no predecessor: that is the oldest. */
     if (q->lifo_after_ms == 0 || oldest == NULL || newest == NULL || newest->prev_job == NULL ||
@@ -146,6 +152,14 @@ wh_exchange_t *wh_jobq_take_stale(wh_jobq_t *q, uint64_t cutoff_ms, uint64_t *ol
     *oldest_left_ms = q->head ? q->head->queued_ms : 0;
     pthread_mutex_unlock(&q->mu);
     return stale;
+}
+
+uint64_t wh_jobq_standing_since(wh_jobq_t *q)
+{
+    pthread_mutex_lock(&q->mu);
+    uint64_t since = q->standing_since_ms;
+    pthread_mutex_unlock(&q->mu);
+    return since;
 }
 
 void wh_jobq_shutdown(wh_jobq_t *q)

@@ -43,6 +43,12 @@ wh_exchange_t *wh_jobq_try_pop(wh_jobq_t *q);
  * still waiting, 0 when none is. */
 wh_exchange_t *wh_jobq_take_stale(wh_jobq_t *q, uint64_t cutoff_ms, uint64_t *oldest_left_ms);
 
+/* Since when runners have not drained the queue: the queued_ms of the request that found it
+ * drained, 0 once a runner takes the last request or finds none. Requests taken back by
+ * wh_jobq_take_stale do not drain it: a queue emptied only by shedding is still one the runners
+ * cannot keep up with (--queue-timeout's sustained-overload rule, shed.h). */
+uint64_t wh_jobq_standing_since(wh_jobq_t *q);
+
 /* Exchanges waiting for a runner (for metrics and health). */
 size_t wh_jobq_depth(wh_jobq_t *q);
 

@@ -14,8 +14,9 @@ enum { MS_PER_SECOND = 1000 };
 enum { RETRY_AFTER_MIN_S = 1 };
 /* A longer timeout is as good as none; capped so deadlines cannot overflow. */
 enum { QUEUE_TIMEOUT_MAX_S = 24 * 60 * 60 };
-/* How long the oldest queued request may wait before runners take the newest first (or half
- * the timeout, when that is less): tens of milliseconds, well above a burst's normal wait. */
+/* How long the oldest queued request may wait before runners take the newest first, and how
+ * long any request may wait once the queue has stood a whole timeout (or half the timeout, when
+ * that is less): tens of milliseconds, well above a burst's normal wait. */
 enum { QUEUE_CONGESTED_MS = 25 };
 
 static const char SHED_BODY[] = "Service Unavailable: the server is overloaded; retry later\n";
@@ -23,8 +24,7 @@ static const char SHED_BODY[] = "Service Unavailable: the server is overloaded; 
 int wh_shed_init(wh_shed_t *s, uv_loop_t *loop, double timeout_s, wh_jobq_t *jobq,
                  _Atomic uint64_t *shed_count)
 {
-    s->jobq = jobq;
-    s->shed_count = shed_count;
+    *s = (wh_shed_t){.jobq = jobq, .shed_count = shed_count};
     /* A timeout under a millisecond still sheds (the timer's resolution): never 0, which is off. */
     if (timeout_s > QUEUE_TIMEOUT_MAX_S)
         timeout_s = QUEUE_TIMEOUT_MAX_S;
@@ -36,10 +36,12 @@ int wh_shed_init(wh_shed_t *s, uv_loop_t *loop, double timeout_s, wh_jobq_t *job
         return 0;
     /* A queue that stands this long is congested: serving the newest first from then on keeps
      * the served requests' latency near the service time, not near the timeout (jobq.h). */
-    uint64_t congested_ms = s->timeout_ms / 2;
-    if (congested_ms > QUEUE_CONGESTED_MS)
-        congested_ms = QUEUE_CONGESTED_MS;
-    wh_jobq_set_lifo_after(jobq, congested_ms > 0 ? congested_ms : 1);
+    s->congested_ms = s->timeout_ms / 2;
+    if (s->congested_ms > QUEUE_CONGESTED_MS)
+        s->congested_ms = QUEUE_CONGESTED_MS;
+    if (s->congested_ms == 0)
+        s->congested_ms = 1;
+    wh_jobq_set_lifo_after(jobq, s->congested_ms);
     if (uv_timer_init(loop, &s->timer) != 0)
         return -1;
     s->timer.data = s;
@@ -67,12 +69,41 @@ static void answer_503(const wh_shed_t *s, wh_exchange_t *ex)
 
 static void on_deadline(uv_timer_t *timer);
 
-/* Arms the timer for just after the oldest waiting request's deadline ("waited longer than"). */
+/* Sustained overload (shed.h): entered once the runners have not drained the queue for a whole
+ * timeout, left once a whole timeout passes with nothing to shed. Draining the queue does not
+ * end it: the loop reads requests in turns, and between two turns the runners drain a queue
+ * kept short even when twice as many requests arrive as they can serve. */
+static void update_overload(wh_shed_t *s, uint64_t now)
+{
+    bool was = s->overloaded;
+    if (was) {
+        s->overloaded = now < s->last_shed_ms + s->timeout_ms;
+    } else {
+        uint64_t standing_ms = wh_jobq_standing_since(s->jobq);
+        s->overloaded = standing_ms != 0 && now >= standing_ms + s->timeout_ms;
+        if (s->overloaded)
+            s->last_shed_ms = now;
+    }
+    /* Overloaded, no queued request is more than congested_ms old: newest first at once. */
+    if (s->overloaded != was)
+        wh_jobq_set_lifo_after(s->jobq, s->overloaded ? 1 : s->congested_ms);
+}
+
+/* Arms the timer for just after the oldest waiting request (queued at `oldest_ms`) has waited
+ * longer than it may, or for when the queue will have stood a whole timeout. */
 static void arm(wh_shed_t *s, uint64_t oldest_ms, uint64_t now)
 {
     if (uv_is_closing((uv_handle_t *)&s->timer))
         return;
-    uint64_t due = oldest_ms + s->timeout_ms + 1; /* timeout_ms is bounded: no overflow */
+    uint64_t due; /* timeouts are bounded: no overflow */
+    if (s->overloaded) {
+        due = oldest_ms + s->congested_ms + 1;
+    } else {
+        due = oldest_ms + s->timeout_ms + 1;
+        uint64_t standing_ms = wh_jobq_standing_since(s->jobq);
+        if (standing_ms != 0 && standing_ms + s->timeout_ms < due)
+            due = standing_ms + s->timeout_ms;
+    }
     /* libuv's clock may run a little behind ours: never a 0 ms timer that finds nothing. */
     uint64_t delay = due > now ? due - now : 1;
     if (uv_timer_start(&s->timer, on_deadline, delay, 0) != 0)
@@ -89,12 +120,14 @@ void wh_shed_stale(wh_shed_t *s)
     if (s->timeout_ms == 0)
         return;
     uint64_t now = wh_monotonic_ms();
-    if (now <= s->timeout_ms) { /* nothing can have waited that long yet */
+    update_overload(s, now);
+    uint64_t wait_ms = s->overloaded ? s->congested_ms : s->timeout_ms;
+    if (now <= wait_ms) { /* nothing can have waited that long yet */
         arm(s, now, now);
         return;
     }
     uint64_t oldest_left;
-    wh_exchange_t *ex = wh_jobq_take_stale(s->jobq, now - s->timeout_ms - 1, &oldest_left);
+    wh_exchange_t *ex = wh_jobq_take_stale(s->jobq, now - wait_ms - 1, &oldest_left);
     uint64_t shed = 0;
     while (ex) {
         wh_exchange_t *next = ex->next_job;
@@ -102,8 +135,11 @@ void wh_shed_stale(wh_shed_t *s)
         shed++;
         ex = next;
     }
-    if (shed && s->shed_count)
-        wh_stat_add(s->shed_count, shed);
+    if (shed) {
+        s->last_shed_ms = now;
+        if (s->shed_count)
+            wh_stat_add(s->shed_count, shed);
+    }
     if (oldest_left)
         arm(s, oldest_left, now);
 }

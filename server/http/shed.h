@@ -4,7 +4,13 @@
  * likely given up. A request a runner has popped always runs to the end. Once the oldest
  * queued request has waited 25 ms (half the timeout, if that is less), runners take the newest
  * first (jobq.h), so the requests served under overload are served fast and the shed ones are
- * the oldest.
+ * the oldest. Once the runners have not drained the queue for a whole timeout, the overload is
+ * sustained, not a burst: from then on a request may wait only those 25 ms before it is shed,
+ * and runners take the newest first at once (CoDel's rule, as in Facebook's "Fail at Scale":
+ * a standing queue is kept short). Under newest first a longer wait no longer buys a request a
+ * better chance to be served, only a later answer, and it is what made some served requests
+ * late (a runner reaching back into the old ones). That lasts until a whole timeout passes
+ * with nothing to shed.
  *
  * One timer per worker, armed for the oldest queued request's deadline while the queue holds
  * any: no work at all while requests are taken before they expire. Loop thread only. */
@@ -12,6 +18,7 @@
 #define WSGIHOST_SHED_H
 
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <uv.h>
 
@@ -19,7 +26,10 @@
 
 typedef struct {
     uv_timer_t timer;
-    uint64_t timeout_ms; /* 0: off (the timer is not even initialised) */
+    uint64_t timeout_ms;   /* 0: off (the timer is not even initialised) */
+    uint64_t congested_ms; /* the wait that turns the queue to newest first (see above) */
+    bool overloaded;       /* sustained overload: requests may wait only congested_ms */
+    uint64_t last_shed_ms; /* when the loop last shed a request (wh_monotonic_ms) */
     unsigned retry_after_s;
     wh_jobq_t *jobq;
     _Atomic uint64_t *shed_count; /* the worker's metrics counter, or NULL */

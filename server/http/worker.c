@@ -187,6 +187,12 @@ static void on_output_ready(uv_async_t *async)
     take_ready(async->loop->data);
 }
 
+/* Nothing to do: while active, the loop polls without sleeping (run_queued_here). */
+static void on_run_more(uv_idle_t *idle)
+{
+    (void)idle;
+}
+
 static void on_hold_timer(uv_timer_t *timer)
 {
     take_ready(timer->data);
@@ -206,32 +212,36 @@ static int write_for_app(void *owner)
     return wh_conn_wait_writable(owner);
 }
 
-/* --threads 0: runs what this turn queued, oldest first. The responses are written together
- * (each written at once wakes its client on another core every time: -18% on /plain/,
- * bench/results/profile.md), until the first of them is WH_WAKE_HOLD_MS old: then they go out
- * before the next view starts. So a finished response waits at most that long plus one view
- * (the one started just before), as a request queued behind that view would. A response that
- * completes its connection's exchange may parse the next request already buffered on it,
- * which is queued and run here too. */
+/* --threads 0: runs what is queued for one time slice, WH_WAKE_HOLD_MS (the view running when
+ * it ends finishes), then writes the responses and lets the loop poll before the next slice.
+ * Written together, not each as it is made (each written at once wakes its client on another
+ * core every time: -18% on /plain/, bench/results/profile.md). Polling between slices reads
+ * what arrived meanwhile, so under overload --queue-timeout and newest-first see the requests
+ * waiting on the sockets, not only those read before the slice (shed.h), and static files,
+ * probes and signals wait at most a slice. A response that completes its connection's exchange
+ * may parse the next request already buffered on it: it is queued for the next slice. */
 static void run_queued_here(wh_worker_t *w)
 {
-    while (wh_jobq_depth(w->jobq) > 0) {
-        uint64_t held_since_ms = 0; /* 0: no response waiting to be written */
-        for (;;) {
-            wh_shed_stale(&w->shed); /* no timer fires while the app runs */
-            wh_exchange_t *ex = wh_jobq_try_pop(w->jobq);
-            if (ex == NULL)
-                break;
-            if (held_since_ms && wh_monotonic_ms() - held_since_ms >= WH_WAKE_HOLD_MS) {
-                take_ready(w);
-                held_since_ms = 0;
-            }
-            w->run_app(ex);
-            if (!held_since_ms)
-                held_since_ms = wh_monotonic_ms();
-        }
-        take_ready(w);
+    uint64_t slice_started_ms = 0;
+    for (;;) {
+        wh_shed_stale(&w->shed); /* no timer fires while the app runs */
+        wh_exchange_t *ex = wh_jobq_try_pop(w->jobq);
+        if (ex == NULL)
+            break;
+        if (!slice_started_ms)
+            slice_started_ms = wh_monotonic_ms();
+        w->run_app(ex);
+        if (wh_monotonic_ms() - slice_started_ms >= WH_WAKE_HOLD_MS)
+            break;
     }
+    take_ready(w);
+    /* Work left: poll without sleeping (an active idle handle makes the poll timeout 0). */
+    bool more = wh_jobq_depth(w->jobq) > 0 && !w->stopped;
+    bool idling = uv_is_active((uv_handle_t *)&w->run_more);
+    if (more && !idling)
+        uv_idle_start(&w->run_more, on_run_more);
+    else if (!more && idling)
+        uv_idle_stop(&w->run_more);
 }
 
 /* Last thing before the loop sleeps (see wh_notifier_t): take held output, wake runners for
@@ -277,6 +287,7 @@ static void finish_stop(wh_worker_t *w)
     wh_notifier_close(&w->notifier);
     close_handle((uv_handle_t *)&w->prepare);
     close_handle((uv_handle_t *)&w->hold_timer);
+    close_handle((uv_handle_t *)&w->run_more);
     close_handle((uv_handle_t *)&w->sig_term);
     close_handle((uv_handle_t *)&w->sig_int);
     close_handle((uv_handle_t *)&w->sig_quit);
@@ -512,6 +523,7 @@ int wh_worker_init(wh_worker_t *w, const wh_config_t *cfg, wh_listener_t *listen
         uv_timer_init(&w->loop, &w->drain_timer) != 0 ||
         uv_timer_init(&w->loop, &w->log_timer) != 0 ||
         uv_timer_init(&w->loop, &w->hold_timer) != 0 || uv_prepare_init(&w->loop, &w->prepare) ||
+        uv_idle_init(&w->loop, &w->run_more) != 0 ||
         wh_shed_init(&w->shed, &w->loop, cfg->queue_timeout, jobq,
                      w->slot ? &w->slot->stats.queue_timeouts : NULL) != 0) {
         wh_log(WH_LOG_CRITICAL, "cannot set up the event loop");

@@ -53,6 +53,7 @@ typedef struct wh_worker {
     wh_notifier_t notifier;
     uv_prepare_t prepare;  /* before sleeping: held output, runner wake-ups */
     uv_timer_t hold_timer; /* while runners are busy: output they hold back */
+    uv_idle_t run_more;    /* --threads 0: requests still queued after a slice, poll on */
     wh_local_handler_t local_handlers[WH_MAX_LOCAL_HANDLERS];
     size_t local_handler_count;
 

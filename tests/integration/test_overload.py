@@ -64,3 +64,53 @@ def test_queue_timeout_answers_late_requests_503(start_server, threads):
     assert after["stats"].get("sleeping", 0) == 0, after
     assert after["stats"].get("slept", 0) - before["stats"].get("slept", 0) == len(served)
     assert all(resp.body == b"slept" for resp, _ in served)
+
+
+# Sustained overload: a request every 25 ms for a 100 ms view, 4x what one thread serves. The
+# queue stands from the second request on; once it has stood a whole timeout (0.4 s) a request
+# may wait only 25 ms before it is shed (server/http/shed.h), where a burst may wait the whole
+# timeout. With --threads 0 a shed request is answered once the view running at its deadline
+# is done (one view more).
+SUSTAINED_VIEW_MS, SUSTAINED_TIMEOUT, EVERY_S, SUSTAINED_REQUESTS = 100, 0.4, 0.025, 40
+# Requests sent this long after the first find the overload established.
+OVERLOAD_SEEN_AFTER_S = SUSTAINED_TIMEOUT + 0.2
+SUSTAINED_SHED_WITHIN = {1: SUSTAINED_TIMEOUT / 2, 0: SUSTAINED_TIMEOUT / 2 + SUSTAINED_VIEW_MS / 1000}
+
+
+@pytest.mark.parametrize("threads", sorted(SUSTAINED_SHED_WITHIN))
+def test_sustained_overload_sheds_within_milliseconds(start_server, threads):
+    srv = start_server(args=["--workers", "1", "--threads", str(threads),
+                             "--queue-timeout", str(SUSTAINED_TIMEOUT),
+                             "--metrics-bind", "127.0.0.1:0"])
+    conns = [srv.conn(timeout=15) for _ in range(SUSTAINED_REQUESTS)]
+    results = [None] * SUSTAINED_REQUESTS
+    sent = [0.0] * SUSTAINED_REQUESTS
+
+    def read(i):
+        resp = conns[i].read_final("GET", timeout=15)
+        results[i] = (resp, time.monotonic() - sent[i])
+
+    readers = [threading.Thread(target=read, args=(i,)) for i in range(SUSTAINED_REQUESTS)]
+    try:
+        first = time.monotonic()
+        for i, c in enumerate(conns):
+            # Pacing the load (the arrival rate is what is tested), not waiting for the server.
+            time.sleep(max(0.0, first + i * EVERY_S - time.monotonic()))
+            sent[i] = time.monotonic()
+            c.send(b"GET /_t/sleep?ms=%d HTTP/1.1\r\nHost: t\r\n\r\n" % SUSTAINED_VIEW_MS)
+            readers[i].start()
+        for t in readers:
+            t.join(20)
+    finally:
+        for c in conns:
+            c.close()
+    assert all(r is not None and r[0] is not None for r in results), results
+    statuses = [resp.status for resp, _ in results]
+    assert set(statuses) <= {200, 503}, statuses
+    assert statuses.count(200) >= 3, statuses
+    late = [took for (resp, took), at in zip(results, sent)
+            if resp.status == 503 and at - first >= OVERLOAD_SEEN_AFTER_S]
+    assert len(late) >= 5, statuses
+    # Before this rule every one of them waited the whole timeout.
+    assert max(late) < SUSTAINED_SHED_WITHIN[threads], "503s after %s s" % sorted(late)
+    assert samples(srv)["wsgihost_queue_timeouts_total"] == statuses.count(503)

@@ -1,6 +1,7 @@
 /* server/http/exchange + observer.h: what an observer is told from the response side, the room
  * an exchange keeps for its strings, and who frees the observer's data; the batched hand-off
- * between a runner and the loop (wh_notifier_t). Linked with the HTTP core alone (no ops). */
+ * between a runner and the loop (wh_notifier_t); the job queue and --queue-timeout's shedding
+ * (jobq.h, shed.h). Linked with the HTTP core alone (no ops). */
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,6 +15,7 @@
 #include "server/http/exchange_loop.h"
 #include "server/core/util.h"
 #include "server/http/jobq.h"
+#include "server/http/shed.h"
 
 typedef struct {
     int heads;
@@ -265,6 +267,7 @@ static void push_queued(wh_jobq_t *q, wh_notifier_t *n, wh_exchange_t **ex, int 
     for (int i = 0; i < count; i++) {
         ex[i] = wh_exchange_new(n);
         assert_non_null(ex[i]);
+        ex[i]->req.method = (wh_str_t){"GET", 3};
         ex[i]->queued_ms = first_ms + step_ms * (uint64_t)i;
         wh_jobq_push(q, ex[i]);
     }
@@ -353,6 +356,103 @@ static void test_jobq_newest_first_when_congested(void **state)
     wh_jobq_free(q);
 }
 
+/* Which runs of the queue count as standing (jobq.h): from the first push onto a drained queue
+ * until a runner takes the last request; shedding that empties it does not end the run. */
+static void test_jobq_standing_since(void **state)
+{
+    (void)state;
+    wh_notifier_t n = {0};
+    atomic_init(&n.outstanding, 0);
+    wh_jobq_t *q = wh_jobq_new();
+    assert_non_null(q);
+    assert_int_equal(wh_jobq_standing_since(q), 0);
+    wh_exchange_t *ex[4];
+    push_queued(q, &n, ex, 2, 100, 10);
+    assert_int_equal(wh_jobq_standing_since(q), 100);
+    uint64_t oldest = 0;
+    assert_ptr_equal(wh_jobq_take_stale(q, 1000, &oldest), ex[0]);
+    assert_int_equal(wh_jobq_depth(q), 0);
+    assert_int_equal(wh_jobq_standing_since(q), 100); /* emptied by shedding */
+    push_queued(q, &n, ex + 2, 2, 200, 10);
+    assert_int_equal(wh_jobq_standing_since(q), 100);
+    assert_ptr_equal(pop_as_runner(q), ex[2]);
+    assert_int_equal(wh_jobq_standing_since(q), 100); /* one still waits */
+    assert_ptr_equal(pop_as_runner(q), ex[3]);
+    assert_int_equal(wh_jobq_standing_since(q), 0); /* a runner drained it */
+    unref_taken(ex, 4);
+    wh_jobq_free(q);
+}
+
+/* The loop's answers to shed requests, as its next turn takes them; how many. */
+static int take_answers(wh_notifier_t *n)
+{
+    int count = 0;
+    for (wh_exchange_t *ex = wh_notifier_take(n); ex; count++) {
+        wh_exchange_t *next = ex->next_ready;
+        unsigned st = 0;
+        wh_outseg_free_list(wh_exchange_take_output(ex, &st));
+        assert_true(st & WH_EX_FINISHED);
+        wh_exchange_unref(ex); /* the ready list's reference */
+        ex = next;
+    }
+    return count;
+}
+
+/* --queue-timeout (shed.h), 200 ms: a burst may wait the whole timeout; once runners have not
+ * drained the queue for a whole timeout, only 25 ms, newest first, and that lasts after the
+ * queue is drained until a timeout passes with nothing to shed. */
+static void test_shed_keeps_a_standing_queue_short(void **state)
+{
+    (void)state;
+    uv_loop_t loop;
+    wh_notifier_t n;
+    notifier_up(&loop, &n);
+    wh_jobq_t *q = wh_jobq_new();
+    assert_non_null(q);
+    _Atomic uint64_t shed_count;
+    atomic_init(&shed_count, 0);
+    wh_shed_t s;
+    assert_int_equal(wh_shed_init(&s, &loop, 0.2, q, &shed_count), 0);
+    uint64_t now = wh_monotonic_ms();
+    wh_exchange_t *ex[9];
+
+    /* A burst: waited 150 and 100 ms, standing for less than the timeout. Nothing shed. */
+    push_queued(q, &n, ex, 2, now - 150, 50);
+    wh_shed_stale(&s);
+    assert_int_equal(atomic_load(&shed_count), 0);
+    assert_ptr_equal(pop_as_runner(q), ex[1]); /* congested (waited 25 ms): newest first */
+    assert_ptr_equal(pop_as_runner(q), ex[0]);
+
+    /* Standing for 300 ms: everything that waited over 25 ms is shed (each < the timeout but
+     * the first); the one that waited 5 ms stays. */
+    push_queued(q, &n, ex + 2, 4, now - 300, 90); /* waited 300, 210, 120, 30 ms */
+    push_queued(q, &n, ex + 6, 1, now - 5, 0);
+    wh_shed_stale(&s);
+    assert_int_equal(atomic_load(&shed_count), 4);
+    assert_int_equal(take_answers(&n), 4);
+    assert_int_equal(wh_jobq_depth(q), 1);
+    /* Newest first at once: the request just pushed goes before the one that waited 5 ms. */
+    push_queued(q, &n, ex + 7, 1, wh_monotonic_ms(), 0);
+    assert_ptr_equal(pop_as_runner(q), ex[7]);
+    assert_ptr_equal(pop_as_runner(q), ex[6]); /* drained */
+
+    /* Still overloaded: a request that waited 30 ms is shed, though the queue just formed. */
+    push_queued(q, &n, ex + 8, 1, wh_monotonic_ms() - 30, 0);
+    wh_shed_stale(&s);
+    assert_int_equal(atomic_load(&shed_count), 5);
+    assert_int_equal(take_answers(&n), 1);
+
+    unref_taken(ex, 2);     /* popped */
+    unref_taken(ex + 6, 2); /* popped */
+    /* Shed: the loop's reference (take_answers dropped the runner's). */
+    wh_exchange_t *shed[] = {ex[2], ex[3], ex[4], ex[5], ex[8]};
+    for (size_t i = 0; i < sizeof(shed) / sizeof(shed[0]); i++)
+        wh_exchange_unref(shed[i]);
+    wh_shed_close(&s);
+    wh_jobq_free(q);
+    notifier_down(&loop, &n);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -364,6 +464,8 @@ int main(void)
         cmocka_unit_test(test_loop_runner_writes_instead_of_waiting),
         cmocka_unit_test(test_jobq_take_stale),
         cmocka_unit_test(test_jobq_newest_first_when_congested),
+        cmocka_unit_test(test_jobq_standing_since),
+        cmocka_unit_test(test_shed_keeps_a_standing_queue_short),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
