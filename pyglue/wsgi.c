@@ -677,6 +677,9 @@ static void run_exchange(runner_t *r, wh_exchange_t *ex)
     }
     if (result != NULL)
         rc = send_result(sr, result);
+    /* The answer is whole: out before close() and the clean-up, unless more work waits. */
+    if (rc == OUT_OK && wh_jobq_depth(r->queue) == 0)
+        wh_exchange_flush(ex);
     if (rc == OUT_PYERR)
         log_app_error(sr, req,
                       environ != NULL ? "error in the application" : "cannot build environ");
@@ -746,6 +749,7 @@ int wh_wsgi_start(wh_jobq_t *q, int threads)
         wh_log(WH_LOG_CRITICAL, "cannot set up the fork handler: %s", strerror(err));
         return -1;
     }
+    loop_runner.queue = q;
     if (threads == 0)
         return 0; /* the loop runs the app (wh_wsgi_run_here) */
     runners = calloc((size_t)threads, sizeof(*runners));

@@ -555,6 +555,19 @@ int wh_exchange_wait_writable(wh_exchange_t *ex)
     return rc;
 }
 
+void wh_exchange_flush(wh_exchange_t *ex)
+{
+    if (ex->notifier->write_now == NULL)
+        return;
+    pthread_mutex_lock(&ex->mu);
+    bool gone = ex->client_gone;
+    pthread_mutex_unlock(&ex->mu);
+    /* Not gone, so not detached: the owner is still there. A failed write closes the
+     * connection, which the finish then finds. */
+    if (!gone)
+        (void)ex->notifier->write_now(ex->owner);
+}
+
 static void finish_output(wh_exchange_t *ex, enum wh_finish how);
 
 void wh_exchange_finish(wh_exchange_t *ex, enum wh_finish how)

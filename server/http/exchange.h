@@ -78,6 +78,16 @@ enum { WH_APP_STATUS_MIN = 200 };
  * control bytes except HTAB. */
 bool wh_header_valid(const wh_header_t *h);
 
+/* The app's response is complete, but the runner has work left before wh_exchange_finish (the
+ * iterable's close(), freeing the request's objects). On the loop thread (--threads 0) it
+ * writes what is queued now instead of after that work, so the answer, and the client's next
+ * request, are on their way meanwhile (one connection, /plain/: 4,000 -> 5,400+ requests/s,
+ * and less CPU a request, as the loop less often sleeps between two). That costs a write of
+ * its own, so the runner calls it only when no other request is waiting for it. A runner
+ * thread does nothing here: on one core the loop it would wake does not preempt it, and the
+ * wake-up measured as a cost, not a gain. */
+void wh_exchange_flush(wh_exchange_t *ex);
+
 enum wh_finish {
     WH_FINISH_OK,    /* the response is complete */
     WH_FINISH_ERROR, /* the app failed: a 500 if nothing was started yet, else the connection is

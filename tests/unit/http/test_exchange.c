@@ -260,6 +260,39 @@ static void test_loop_runner_writes_instead_of_waiting(void **state)
     notifier_down(&loop, &n);
 }
 
+/* A whole answer with the runner's clean-up still to come: the loop runner writes it at once
+ * (wh_exchange_flush); a runner thread leaves it for the loop's turn. */
+static void test_flush_writes_on_the_loop_only(void **state)
+{
+    (void)state;
+    uv_loop_t loop;
+    wh_notifier_t n;
+    notifier_up(&loop, &n);
+    wh_jobq_t *q = wh_jobq_new();
+    assert_non_null(q);
+    client_leaves = false;
+    for (int on_loop = 0; on_loop <= 1; on_loop++) {
+        n.write_now = on_loop ? write_all_now : NULL;
+        loop_writes = 0;
+        wh_exchange_t *ex = wh_exchange_new(&n);
+        assert_non_null(ex);
+        ex->req.method = (wh_str_t){"GET", 3};
+        ex->owner = ex;
+        wh_jobq_push(q, ex);
+        assert_ptr_equal(wh_jobq_try_pop(q), ex);
+        assert_int_equal(wh_exchange_start(ex, "200 OK", 6, NULL, 0, 2), WH_OK);
+        assert_int_equal(wh_exchange_write(ex, "ok", 2), WH_OK);
+        wh_exchange_flush(ex);
+        assert_int_equal(loop_writes, on_loop);
+        wh_exchange_finish(ex, WH_FINISH_OK);
+        n.write_now = write_all_now;
+        assert_int_equal(write_all_now(ex), 0); /* the loop's turn: what is left, finished */
+        wh_exchange_unref(ex);                  /* the loop's */
+    }
+    wh_jobq_free(q);
+    notifier_down(&loop, &n);
+}
+
 /* Pushes `count` new exchanges on q, the i-th queued at first_ms + i * step_ms. */
 static void push_queued(wh_jobq_t *q, wh_notifier_t *n, wh_exchange_t **ex, int count,
                         uint64_t first_ms, uint64_t step_ms)
@@ -462,6 +495,7 @@ int main(void)
         cmocka_unit_test(test_keep_text_is_bounded),
         cmocka_unit_test(test_wakeup_is_paid_when_the_runner_blocks),
         cmocka_unit_test(test_loop_runner_writes_instead_of_waiting),
+        cmocka_unit_test(test_flush_writes_on_the_loop_only),
         cmocka_unit_test(test_jobq_take_stale),
         cmocka_unit_test(test_jobq_newest_first_when_congested),
         cmocka_unit_test(test_jobq_standing_since),
