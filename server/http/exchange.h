@@ -6,11 +6,11 @@
  *    A runner thread pops it and owns the producing side: it alone calls wh_exchange_start,
  *    _write, _sendfile and _wait_writable, from its own thread, and ends with exactly one
  *    wh_exchange_finish. After that call the runner must not touch the exchange or its request.
- *  - With --threads 0 the loop thread itself is the runner (wh_worker_t.run_app): it pops
- *    and runs each exchange between two turns of the loop, holding the GIL while the app
- *    runs, and wh_exchange_wait_writable writes the output instead of waiting for a loop
- *    that cannot run. Nothing else the worker does (other clients, static files, probes,
- *    signals, the heartbeat) runs until the app returns.
+ *  - With --threads 0 the loop thread itself is the runner (wh_worker_t.run_app): between two
+ *    turns of the loop it pops and runs exchanges for a slice of WH_WAKE_HOLD_MS, holding the
+ *    GIL while the app runs, and wh_exchange_wait_writable (and wh_exchange_flush) write the
+ *    output instead of waiting for a loop that cannot run. Nothing else the worker does
+ *    (other clients, static files, probes, signals, the heartbeat) runs until the slice ends.
  *  - The request is read-only and valid from pop until finish.
  *  - A runner never touches a socket: output is queued in the exchange and handed to the loop,
  *    which writes it. Hand-offs are batched both ways (wh_notifier_t in exchange_loop.h): the

@@ -22,6 +22,36 @@ VIEW_MS, CLIENTS, QUEUE_TIMEOUT = 200, 20, 0.5
 EXPECTED = {1: (0.6, 4), 0: (QUEUE_TIMEOUT + 2 * VIEW_MS / 1000 + 0.3, 5)}
 
 
+def sleep_requests(srv, count, view_ms, every_s=0.0):
+    """Sends `count` requests for a `view_ms` view, each on a connection of its own, `every_s`
+    apart (0: all at once), and reads every answer: [(response, seconds from its send to the
+    answer, seconds from the first send to its own)]."""
+    conns = [srv.conn(timeout=15) for _ in range(count)]
+    results = [None] * count
+    sent = [0.0] * count
+
+    def read(i):
+        resp = conns[i].read_final("GET", timeout=15)
+        results[i] = (resp, time.monotonic() - sent[i], sent[i] - sent[0])
+
+    readers = [threading.Thread(target=read, args=(i,)) for i in range(count)]
+    try:
+        first = time.monotonic()
+        for i, c in enumerate(conns):
+            # Pacing the load (the arrival rate is what is tested), not waiting for the server.
+            time.sleep(max(0.0, first + i * every_s - time.monotonic()))
+            sent[i] = time.monotonic()
+            c.send(b"GET /_t/sleep?ms=%d HTTP/1.1\r\nHost: t\r\n\r\n" % view_ms)
+            readers[i].start()
+        for t in readers:
+            t.join(20)
+    finally:
+        for c in conns:
+            c.close()
+    assert all(r is not None and r[0] is not None for r in results), results
+    return results
+
+
 @pytest.mark.parametrize("threads", sorted(EXPECTED))
 def test_queue_timeout_answers_late_requests_503(start_server, threads):
     shed_within, run_at_most = EXPECTED[threads]
@@ -30,31 +60,11 @@ def test_queue_timeout_answers_late_requests_503(start_server, threads):
                              "--metrics-bind", "127.0.0.1:0"])
     before = srv.stats()
     assert samples(srv)["wsgihost_queue_timeouts_total"] == 0
-    conns = [srv.conn(timeout=15) for _ in range(CLIENTS)]
-    results = [None] * CLIENTS
-    try:
-        sent = []
-        for c in conns:
-            sent.append(time.monotonic())
-            c.send(b"GET /_t/sleep?ms=%d HTTP/1.1\r\nHost: t\r\n\r\n" % VIEW_MS)
-
-        def read(i):
-            resp = conns[i].read_final("GET", timeout=15)
-            results[i] = (resp, time.monotonic() - sent[i])
-
-        readers = [threading.Thread(target=read, args=(i,)) for i in range(CLIENTS)]
-        for t in readers:
-            t.start()
-        for t in readers:
-            t.join(20)
-    finally:
-        for c in conns:
-            c.close()
-    assert all(r is not None and r[0] is not None for r in results), results
-    served = [(resp, took) for resp, took in results if resp.status == 200]
-    shed = [(resp, took) for resp, took in results if resp.status == 503]
-    assert len(served) + len(shed) == CLIENTS, [resp.status for resp, _ in results]
-    assert 1 <= len(served) <= run_at_most, [resp.status for resp, _ in results]
+    results = sleep_requests(srv, CLIENTS, VIEW_MS)
+    served = [(resp, took) for resp, took, _ in results if resp.status == 200]
+    shed = [(resp, took) for resp, took, _ in results if resp.status == 503]
+    assert len(served) + len(shed) == CLIENTS, [r[0].status for r in results]
+    assert 1 <= len(served) <= run_at_most, [r[0].status for r in results]
     for resp, took in shed:
         assert resp.header("Retry-After") == "1", resp
         assert QUEUE_TIMEOUT <= took <= shed_within, "a 503 after %.3f s" % took
@@ -82,34 +92,12 @@ def test_sustained_overload_sheds_within_milliseconds(start_server, threads):
     srv = start_server(args=["--workers", "1", "--threads", str(threads),
                              "--queue-timeout", str(SUSTAINED_TIMEOUT),
                              "--metrics-bind", "127.0.0.1:0"])
-    conns = [srv.conn(timeout=15) for _ in range(SUSTAINED_REQUESTS)]
-    results = [None] * SUSTAINED_REQUESTS
-    sent = [0.0] * SUSTAINED_REQUESTS
-
-    def read(i):
-        resp = conns[i].read_final("GET", timeout=15)
-        results[i] = (resp, time.monotonic() - sent[i])
-
-    readers = [threading.Thread(target=read, args=(i,)) for i in range(SUSTAINED_REQUESTS)]
-    try:
-        first = time.monotonic()
-        for i, c in enumerate(conns):
-            # Pacing the load (the arrival rate is what is tested), not waiting for the server.
-            time.sleep(max(0.0, first + i * EVERY_S - time.monotonic()))
-            sent[i] = time.monotonic()
-            c.send(b"GET /_t/sleep?ms=%d HTTP/1.1\r\nHost: t\r\n\r\n" % SUSTAINED_VIEW_MS)
-            readers[i].start()
-        for t in readers:
-            t.join(20)
-    finally:
-        for c in conns:
-            c.close()
-    assert all(r is not None and r[0] is not None for r in results), results
-    statuses = [resp.status for resp, _ in results]
+    results = sleep_requests(srv, SUSTAINED_REQUESTS, SUSTAINED_VIEW_MS, EVERY_S)
+    statuses = [resp.status for resp, _, _ in results]
     assert set(statuses) <= {200, 503}, statuses
     assert statuses.count(200) >= 3, statuses
-    late = [took for (resp, took), at in zip(results, sent)
-            if resp.status == 503 and at - first >= OVERLOAD_SEEN_AFTER_S]
+    late = [took for resp, took, at in results
+            if resp.status == 503 and at >= OVERLOAD_SEEN_AFTER_S]
     assert len(late) >= 5, statuses
     # Before this rule every one of them waited the whole timeout.
     assert max(late) < SUSTAINED_SHED_WITHIN[threads], "503s after %s s" % sorted(late)

@@ -225,6 +225,35 @@ static int write_all_now(void *owner)
     return 0;
 }
 
+static void *pop_job(void *q)
+{
+    return wh_jobq_pop(q);
+}
+
+/* wh_jobq_pop from a thread of its own: a runner's call pays its thread's wake-up debt, and this
+ * test thread's may point at an earlier test's notifier. */
+static wh_exchange_t *pop_as_runner(wh_jobq_t *q)
+{
+    pthread_t t;
+    void *ex = NULL;
+    assert_int_equal(pthread_create(&t, NULL, pop_job, q), 0);
+    assert_int_equal(pthread_join(t, &ex), 0);
+    return ex;
+}
+
+/* A GET exchange pushed on q and popped as a runner would; its owner is itself (the
+ * connection's stand-in for write_all_now). */
+static wh_exchange_t *popped_exchange(wh_jobq_t *q, wh_notifier_t *n)
+{
+    wh_exchange_t *ex = wh_exchange_new(n);
+    assert_non_null(ex);
+    ex->req.method = (wh_str_t){"GET", 3};
+    ex->owner = ex;
+    wh_jobq_push(q, ex);
+    assert_ptr_equal(pop_as_runner(q), ex);
+    return ex;
+}
+
 /* With the loop thread running the app there is nobody to wait for: a full buffer is written
  * by the waiting call itself, and a client gone while it writes ends the response. */
 static void test_loop_runner_writes_instead_of_waiting(void **state)
@@ -240,12 +269,7 @@ static void test_loop_runner_writes_instead_of_waiting(void **state)
     for (int leaves = 0; leaves <= 1; leaves++) {
         client_leaves = leaves;
         loop_writes = 0;
-        wh_exchange_t *ex = wh_exchange_new(&n);
-        assert_non_null(ex);
-        ex->req.method = (wh_str_t){"GET", 3};
-        ex->owner = ex;
-        wh_jobq_push(q, ex);
-        assert_ptr_equal(wh_jobq_try_pop(q), ex);
+        wh_exchange_t *ex = popped_exchange(q, &n);
         assert_int_equal(wh_exchange_start(ex, "200 OK", 6, NULL, 0, -1), WH_OK);
         assert_int_equal(wh_exchange_write(ex, big, sizeof(big)), WH_FULL);
         assert_int_equal(wh_exchange_wait_writable(ex), leaves ? WH_ECLIENT : WH_OK);
@@ -274,12 +298,7 @@ static void test_flush_writes_on_the_loop_only(void **state)
     for (int on_loop = 0; on_loop <= 1; on_loop++) {
         n.write_now = on_loop ? write_all_now : NULL;
         loop_writes = 0;
-        wh_exchange_t *ex = wh_exchange_new(&n);
-        assert_non_null(ex);
-        ex->req.method = (wh_str_t){"GET", 3};
-        ex->owner = ex;
-        wh_jobq_push(q, ex);
-        assert_ptr_equal(wh_jobq_try_pop(q), ex);
+        wh_exchange_t *ex = popped_exchange(q, &n);
         assert_int_equal(wh_exchange_start(ex, "200 OK", 6, NULL, 0, 2), WH_OK);
         assert_int_equal(wh_exchange_write(ex, "ok", 2), WH_OK);
         wh_exchange_flush(ex);
@@ -341,22 +360,6 @@ static void test_jobq_take_stale(void **state)
     assert_int_equal(wh_jobq_depth(q), 0);
     unref_taken(ex, 3);
     wh_jobq_free(q);
-}
-
-static void *pop_job(void *q)
-{
-    return wh_jobq_pop(q);
-}
-
-/* wh_jobq_pop from a thread of its own: a runner's call pays its thread's wake-up debt, and this
- * test thread's may point at an earlier test's notifier. */
-static wh_exchange_t *pop_as_runner(wh_jobq_t *q)
-{
-    pthread_t t;
-    void *ex = NULL;
-    assert_int_equal(pthread_create(&t, NULL, pop_job, q), 0);
-    assert_int_equal(pthread_join(t, &ex), 0);
-    return ex;
 }
 
 /* Adaptive LIFO (jobq.h): oldest first until the oldest has waited lifo_after_ms, then newest
