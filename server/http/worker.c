@@ -31,6 +31,11 @@ enum { MS_PER_SECOND = 1000 };
 enum { LOG_FLUSH_BYTES = 16 * 1024, LOG_FLUSH_MS = 50 };
 /* How often the loop reports to the master through the scoreboard. */
 enum { HEARTBEAT_MS = 1000 };
+/* A graceful stop takes the accept queue a second time this long after new connection attempts
+ * are dropped, before the last close: a handshake half done at that instant passes the filter
+ * (it drops only SYNs) and completes into the queue after the first look (microseconds on one
+ * host); the close would reset it after its client thought it connected. */
+enum { LAST_ACCEPT_DELAY_MS = 10 };
 
 static void on_accept(uv_poll_t *handle, int status, int events);
 
@@ -294,6 +299,7 @@ static void finish_stop(wh_worker_t *w)
     close_handle((uv_handle_t *)&w->sig_usr1);
     close_handle((uv_handle_t *)&w->heartbeat);
     close_handle((uv_handle_t *)&w->shutdown_timer);
+    close_handle((uv_handle_t *)&w->last_accept);
     close_handle((uv_handle_t *)&w->drain_timer);
     close_handle((uv_handle_t *)&w->accept_resume);
     close_handle((uv_handle_t *)&w->log_flush);
@@ -307,7 +313,7 @@ void wh_worker_conn_closed(wh_worker_t *w)
 {
     w->conn_count--;
     wh_worker_conns_changed(w);
-    if (w->stopping && w->conn_count == 0)
+    if (w->stopping && w->conn_count == 0 && !w->listeners_open)
         finish_stop(w);
 }
 
@@ -316,6 +322,30 @@ static void on_shutdown_timeout(uv_timer_t *timer)
     wh_worker_t *w = timer->data;
     wh_log(WH_LOG_WARNING, "graceful timeout: closing %zu connection(s) still busy", w->conn_count);
     wh_worker_stop(w, true);
+}
+
+/* Closes the listeners still open; with `take_queued`, after accepting what is queued. */
+static void close_listeners(wh_worker_t *w, bool take_queued)
+{
+    if (!w->listeners_open)
+        return;
+    w->listeners_open = false;
+    for (size_t i = 0; i < w->listener_count; i++) {
+        if (take_queued)
+            accept_some(w, &w->listeners[i], INT32_MAX);
+        wh_listener_close(&w->listeners[i]);
+    }
+}
+
+static void on_last_accept(uv_timer_t *timer)
+{
+    wh_worker_t *w = timer->data;
+    close_listeners(w, true);
+    if (w->conn_count == 0)
+        finish_stop(w);
+    else if (!uv_is_active((uv_handle_t *)&w->shutdown_timer))
+        uv_timer_start(&w->shutdown_timer, on_shutdown_timeout,
+                       (uint64_t)(w->cfg->graceful_timeout * MS_PER_SECOND), 0);
 }
 
 void wh_worker_stop(wh_worker_t *w, bool quick)
@@ -327,27 +357,37 @@ void wh_worker_stop(wh_worker_t *w, bool quick)
         set_accepting(w, false);
         /* A graceful stop first takes every connection already queued (they were promised
          * an answer), then closes its listeners: once every process has, new clients are
-         * refused instead of left waiting. */
+         * refused instead of left waiting. When this close may be the last, new attempts are
+         * dropped first and the queue is taken once more LAST_ACCEPT_DELAY_MS later. */
         /* Without a master (or when it stops for good) this close may be the last one. */
         bool last = w->sb == NULL || atomic_load(&w->sb->server_stopping);
+        bool stuck = w->slot && atomic_load(&w->slot->stuck);
+        bool take_queued = !quick && !stuck; /* a stuck worker leaves them to the others */
         for (size_t i = 0; i < w->listener_count; i++) {
             if (last && wh_listener_refuse_new(&w->listeners[i]) != 0)
                 wh_log(WH_LOG_WARNING, "cannot stop new connections on %s before closing it: %s",
                        w->listeners[i].display, strerror(errno));
-            bool stuck = w->slot && atomic_load(&w->slot->stuck);
-            if (!quick && !stuck) /* a stuck worker leaves them to the others */
+            if (take_queued)
                 accept_some(w, &w->listeners[i], INT32_MAX);
-            wh_listener_close(&w->listeners[i]);
         }
+        w->listeners_open = true;
+        bool second_look =
+            last && take_queued &&
+            uv_timer_start(&w->last_accept, on_last_accept, LAST_ACCEPT_DELAY_MS, 0) == 0;
+        if (!second_look)
+            close_listeners(w, false);
         if (!quick && w->conn_count > 0)
             uv_timer_start(&w->shutdown_timer, on_shutdown_timeout,
                            (uint64_t)(w->cfg->graceful_timeout * MS_PER_SECOND), 0);
+    } else if (quick && w->listeners_open) { /* a quick stop overtakes the second look */
+        uv_timer_stop(&w->last_accept);
+        close_listeners(w, false);
     }
     for (struct wh_conn *c = w->conns, *next; c; c = next) {
         next = c->next;
         wh_conn_stop(c, quick);
     }
-    if (w->conn_count == 0)
+    if (w->conn_count == 0 && !w->listeners_open)
         finish_stop(w);
 }
 
@@ -516,6 +556,7 @@ int wh_worker_init(wh_worker_t *w, const wh_config_t *cfg, wh_listener_t *listen
     }
     if (wh_notifier_init(&w->notifier, &w->loop, on_output_ready) != 0 ||
         uv_timer_init(&w->loop, &w->shutdown_timer) != 0 ||
+        uv_timer_init(&w->loop, &w->last_accept) != 0 ||
         uv_timer_init(&w->loop, &w->accept_resume) != 0 || uv_check_init(&w->loop, &w->log_flush) ||
         start_signal(w, &w->sig_term, SIGTERM) != 0 || start_signal(w, &w->sig_int, SIGINT) != 0 ||
         start_signal(w, &w->sig_quit, SIGQUIT) != 0 || start_signal(w, &w->sig_usr1, SIGUSR1) ||
@@ -531,7 +572,7 @@ int wh_worker_init(wh_worker_t *w, const wh_config_t *cfg, wh_listener_t *listen
     }
     if (cfg->threads == 0)
         w->notifier.write_now = write_for_app;
-    w->shutdown_timer.data = w->accept_resume.data = w->heartbeat.data = w;
+    w->shutdown_timer.data = w->accept_resume.data = w->heartbeat.data = w->last_accept.data = w;
     w->drain_timer.data = w->hold_timer.data = w->prepare.data = w;
     uv_check_start(&w->log_flush, on_loop_check);
     uv_prepare_start(&w->prepare, on_loop_prepare);
