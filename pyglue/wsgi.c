@@ -677,8 +677,9 @@ static void run_exchange(runner_t *r, wh_exchange_t *ex)
     }
     if (result != NULL)
         rc = send_result(sr, result);
-    /* The answer is whole: out before close() and the clean-up, unless more work waits. */
-    if (rc == OUT_OK && wh_jobq_depth(r->queue) == 0)
+    /* The answer is whole: out before close() and the clean-up, unless more work waits. Only
+     * the loop runner writes it early (exchange.h): runner threads skip the queue's lock. */
+    if (rc == OUT_OK && r == &loop_runner && wh_jobq_depth(r->queue) == 0)
         wh_exchange_flush(ex);
     if (rc == OUT_PYERR)
         log_app_error(sr, req,

@@ -309,12 +309,18 @@ static void finish_stop(wh_worker_t *w)
         w->stop_hook.fn(w->stop_hook.ctx);
 }
 
+/* A stopping worker is done once no connection is left and its listeners are closed. */
+static void stop_if_done(wh_worker_t *w)
+{
+    if (w->stopping && w->conn_count == 0 && !w->listeners_open)
+        finish_stop(w);
+}
+
 void wh_worker_conn_closed(wh_worker_t *w)
 {
     w->conn_count--;
     wh_worker_conns_changed(w);
-    if (w->stopping && w->conn_count == 0 && !w->listeners_open)
-        finish_stop(w);
+    stop_if_done(w);
 }
 
 static void on_shutdown_timeout(uv_timer_t *timer)
@@ -337,15 +343,20 @@ static void close_listeners(wh_worker_t *w, bool take_queued)
     }
 }
 
+/* A graceful stop with connections to finish: they get --graceful-timeout, once. */
+static void arm_graceful_timeout(wh_worker_t *w)
+{
+    if (w->conn_count > 0 && !uv_is_active((uv_handle_t *)&w->shutdown_timer))
+        uv_timer_start(&w->shutdown_timer, on_shutdown_timeout,
+                       (uint64_t)(w->cfg->graceful_timeout * MS_PER_SECOND), 0);
+}
+
 static void on_last_accept(uv_timer_t *timer)
 {
     wh_worker_t *w = timer->data;
     close_listeners(w, true);
-    if (w->conn_count == 0)
-        finish_stop(w);
-    else if (!uv_is_active((uv_handle_t *)&w->shutdown_timer))
-        uv_timer_start(&w->shutdown_timer, on_shutdown_timeout,
-                       (uint64_t)(w->cfg->graceful_timeout * MS_PER_SECOND), 0);
+    arm_graceful_timeout(w);
+    stop_if_done(w);
 }
 
 void wh_worker_stop(wh_worker_t *w, bool quick)
@@ -376,9 +387,8 @@ void wh_worker_stop(wh_worker_t *w, bool quick)
             uv_timer_start(&w->last_accept, on_last_accept, LAST_ACCEPT_DELAY_MS, 0) == 0;
         if (!second_look)
             close_listeners(w, false);
-        if (!quick && w->conn_count > 0)
-            uv_timer_start(&w->shutdown_timer, on_shutdown_timeout,
-                           (uint64_t)(w->cfg->graceful_timeout * MS_PER_SECOND), 0);
+        if (!quick)
+            arm_graceful_timeout(w);
     } else if (quick && w->listeners_open) { /* a quick stop overtakes the second look */
         uv_timer_stop(&w->last_accept);
         close_listeners(w, false);
@@ -387,8 +397,7 @@ void wh_worker_stop(wh_worker_t *w, bool quick)
         next = c->next;
         wh_conn_stop(c, quick);
     }
-    if (w->conn_count == 0 && !w->listeners_open)
-        finish_stop(w);
+    stop_if_done(w);
 }
 
 static void on_drain_done(uv_timer_t *timer)
