@@ -8,6 +8,7 @@ LABEL = {
     "wsgihost": "wsgihost",
     "wsgihost-before": "wsgihost before",
     "wsgihost-loop": "wsgihost --threads 0",
+    "wsgihost-pip": "wsgihost (pip, in python3)",
     "gunicorn-sync": "gunicorn sync (Debian 20.1)",
     "gunicorn-gthread": "gunicorn gthread (Debian 20.1)",
     "uwsgi": "uWSGI (Debian)",
@@ -507,7 +508,7 @@ def make_charts(results, tp, lat, slow, out_dir):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    colors = {"wsgihost": "#d62728", "wsgihost-before": "#f4a3a3", "wsgihost-loop": "#8c1c13", "gunicorn-sync": "#1f77b4", "gunicorn-gthread": "#6baed6",
+    colors = {"wsgihost": "#d62728", "wsgihost-before": "#f4a3a3", "wsgihost-loop": "#8c1c13", "wsgihost-pip": "#e377c2", "gunicorn-sync": "#1f77b4", "gunicorn-gthread": "#6baed6",
               "uwsgi": "#2ca02c", "nginx": "#7f7f7f", "ceiling": "#ff7f0e",
               "ceiling-so": "#ffbb78", "ceiling-static": "#fdd0a2"}
     # the peers from PyPI (bench/run's full run)

@@ -24,6 +24,10 @@ SERVERS = {
     "wsgihost-before": {"dynamic": True, "static": True, "label": "wsgihost before"},
     # This build with --threads 0: the event loop runs the app, no Python thread.
     "wsgihost-loop": {"dynamic": True, "static": True, "label": "wsgihost --threads 0"},
+    # This checkout pip-installed into the peers' venv, as a Django team installs it: on
+    # Debian's python3 it runs inside that interpreter (cmd/hosted.py). The full run only.
+    "wsgihost-pip": {"dynamic": True, "static": True, "venv": True,
+                     "label": "wsgihost, pip-installed (inside python3)"},
     "gunicorn-sync": {"dynamic": True, "static": True, "label": "gunicorn sync + whitenoise"},
     "gunicorn-gthread": {"dynamic": True, "static": True, "label": "gunicorn gthread + whitenoise"},
     "uwsgi": {"dynamic": True, "static": True, "label": "uWSGI (--http-socket, --static-map)"},
@@ -47,8 +51,10 @@ SERVERS = {
                        "label": "in-process ceiling on Debian's libpython3.X.a, as wsgihost embeds it"},
 }
 CEILINGS = ("ceiling", "ceiling-so", "ceiling-static")
-WSGIHOSTS = ("wsgihost", "wsgihost-before", "wsgihost-loop")
+WSGIHOSTS = ("wsgihost", "wsgihost-before", "wsgihost-loop", "wsgihost-pip")
 PEERS = tuple(name for name, s in SERVERS.items() if s.get("peer"))
+# Run from the peers' venv (scripts/bench-venv), which the full run alone makes.
+FROM_VENV = PEERS + tuple(name for name, s in SERVERS.items() if s.get("venv"))
 ORDER = list(SERVERS)
 
 
@@ -93,14 +99,16 @@ def command(name, port, ctx, workers=1, preload=False, extra=()):
     bind = "127.0.0.1:%d" % port
     threads = str(ctx.threads)
     if name in WSGIHOSTS:
-        binary = ctx.before_bin if name == "wsgihost-before" else ctx.bin
+        binary = {"wsgihost-before": ctx.before_bin,
+                  "wsgihost-pip": Path(ctx.venv or "") / "bin" / "wsgihost"}.get(name, ctx.bin)
         if name == "wsgihost-loop":
             threads = "0"
         cmd = [str(binary), "--bind", bind, "--workers", str(workers), "--threads", threads,
                "--chdir", str(APP), "--app", "recipes.wsgi"]
         if preload:
             cmd.append("--preload")
-        if getattr(ctx, "venv", None):  # the full run: the peers' Python and Django
+        # The full run: the peers' Python and Django (the pip-installed one is in that venv).
+        if getattr(ctx, "venv", None) and name != "wsgihost-pip":
             cmd += ["--virtualenv", str(ctx.venv)]
         return cmd + list(extra)
     if name in ("gunicorn-sync", "gunicorn-gthread"):

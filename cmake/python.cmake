@@ -13,11 +13,18 @@ set_property(CACHE WSGIHOST_STATIC_PYTHON PROPERTY STRINGS AUTO ON OFF)
 # Debian's interpreter, not whatever python3 comes first on PATH (pyenv); -D overrides it, as
 # scikit-build-core does with the interpreter running `pip install`.
 set(Python3_EXECUTABLE /usr/bin/python3 CACHE FILEPATH "Python to embed")
-find_package(Python3 3.10 COMPONENTS Interpreter Development.Embed)
+# The pip build's server is an extension module's kind of library: the headers, no libpython
+# (cmake/wheel.cmake).
+if(WSGIHOST_WHEEL)
+    set(_wh_py_development Development.Module)
+else()
+    set(_wh_py_development Development.Embed)
+endif()
+find_package(Python3 3.10 COMPONENTS Interpreter ${_wh_py_development})
 if(NOT Python3_Interpreter_FOUND)
     message(FATAL_ERROR "No Python >= 3.10 at ${Python3_EXECUTABLE}: install the Debian package "
                         "python3, or pass -DPython3_EXECUTABLE=/path/to/python3")
-elseif(NOT Python3_Development.Embed_FOUND)
+elseif(NOT Python3_${_wh_py_development}_FOUND)
     message(FATAL_ERROR "Python ${Python3_VERSION}'s headers and library not found for "
                         "${Python3_EXECUTABLE}: install the Debian package python3-dev (or "
                         "python${Python3_VERSION_MAJOR}.${Python3_VERSION_MINOR}-dev)")
@@ -26,12 +33,6 @@ if(WSGIHOST_WHEEL)
     # The launcher picks the interpreter on the machine the wheel is installed on.
     set(WSGIHOST_PYTHON_EXECUTABLE "")
     set(WSGIHOST_STATIC_PYTHON OFF)
-    if(NOT Python3_LIBRARIES MATCHES "\\.so")
-        message(FATAL_ERROR "The pip build loads libpython at run time, but ${Python3_EXECUTABLE} "
-                            "has no shared one (${Python3_LIBRARIES}): install the Debian package "
-                            "libpython${Python3_VERSION_MAJOR}.${Python3_VERSION_MINOR}-dev, or "
-                            "use a Python built with --enable-shared")
-    endif()
 else()
     # The interpreter's real path becomes the embedded sys.executable default: its own
     # sys.executable, since Python3_EXECUTABLE may be a pyenv shim (a shell script) on PATH.
@@ -114,6 +115,9 @@ if(WSGIHOST_PYTHON_LINK STREQUAL "static")
     target_link_libraries(wsgihost_python INTERFACE "${_wh_py_archive}" ${_wh_py_libs} Threads::Threads)
     # Non-PIC archive: the executables that embed it cannot be position-independent.
     target_link_options(wsgihost_python INTERFACE -no-pie LINKER:--export-dynamic)
+elseif(WSGIHOST_WHEEL)
+    message(STATUS "Python: ${Python3_VERSION}, from the process (an extension module's build)")
+    target_link_libraries(wsgihost_python INTERFACE Python3::Module)
 else()
     message(STATUS "Python: ${Python3_VERSION}, shared ${Python3_LIBRARIES}")
     target_link_libraries(wsgihost_python INTERFACE Python3::Python)

@@ -1,9 +1,13 @@
 /* The `wsgihost` of the pip build: a program linked with libc alone, so that it starts whatever
  * the machine's loader path holds. It finds the Python it runs with as that Python would
- * (pyglue/pyhome.h: the virtualenv it is installed in, else the interpreter beside it), checks
- * the version, loads that interpreter's libpython, then the server (the rest of wsgihost, a
- * shared library beside it: lib/wsgihost/) and runs it. /proc/self/exe stays this program, so
- * re-running it (`--migrate`'s child) goes through here again. */
+ * (pyglue/pyhome.h: the virtualenv it is installed in, else the interpreter beside it) and
+ * checks the version. Then, when that interpreter is an --enable-shared build, it loads its
+ * libpython and the server (the rest of wsgihost, a shared library beside it: lib/wsgihost/)
+ * and runs it; /proc/self/exe stays this program, so re-running it (`--migrate`'s child) goes
+ * through here again. Otherwise (Debian's python3 is linked statically: the libpython3.X.so of
+ * its libpython3.X package is a different, slower build) it runs the interpreter itself, which
+ * imports the server as an extension module (cmd/hosted.py, pyglue/hosted.c): wsgihost then
+ * runs on exactly the interpreter `python` is, and tells --migrate to run this program. */
 #include <dlfcn.h>
 #include <errno.h>
 #include <limits.h>
@@ -14,15 +18,19 @@
 
 #include "pyglue/pyhome.h"
 
-#if !defined(WSGIHOST_PY_MAJOR) || !defined(WSGIHOST_PY_MINOR) || !defined(WSGIHOST_CORE)
-#error "WSGIHOST_PY_MAJOR, WSGIHOST_PY_MINOR and WSGIHOST_CORE must be defined"
+#if !defined(WSGIHOST_PY_MAJOR) || !defined(WSGIHOST_PY_MINOR) || !defined(WSGIHOST_LIBDIR)
+#error "WSGIHOST_PY_MAJOR, WSGIHOST_PY_MINOR and WSGIHOST_LIBDIR must be defined"
 #endif
 
 #define STR2(x) #x
 #define STR(x) STR2(x)
 #define PY_VERSION_TEXT STR(WSGIHOST_PY_MAJOR) "." STR(WSGIHOST_PY_MINOR)
-/* CPython's soname for a --enable-shared build (Debian's libpython3.X package ships it too). */
+/* CPython's soname for a --enable-shared build. */
 #define LIBPYTHON "libpython" PY_VERSION_TEXT ".so.1.0"
+/* In WSGIHOST_LIBDIR (relative to this program's directory): the server, and the script that
+ * runs it inside the interpreter (cmake/wheel.cmake installs both). */
+#define CORE "wsgihost-core.so"
+#define HOSTED_SCRIPT "hosted.py"
 
 /* The wrong Python for this build; a library that cannot be loaded (the master's boot error). */
 enum { EXIT_WRONG_PYTHON = 2, EXIT_CANNOT_LOAD = 3 };
@@ -36,10 +44,10 @@ static int beside(const char *path, const char *rel, char *out, size_t cap)
     return n >= 0 && (size_t)n < cap ? 0 : -1;
 }
 
-/* Loads libpython globally (extension modules resolve the C API from it): from the lib/
- * directory of the virtualenv's base interpreter, else of the interpreter's real location,
- * else wherever the loader finds it (Debian's libpython3.X package). */
-static void *load_libpython(const wh_pyhome_t *py, char *err, size_t err_size)
+/* The libpython of the interpreter's own build, when it has one: in the lib/ directory of the
+ * virtualenv's base interpreter, else of the interpreter's real location (an --enable-shared
+ * build: the python:3.X images, pyenv's). Writes its path to out; 0 when there is none. */
+static int find_libpython(const wh_pyhome_t *py, char *out)
 {
     char candidates[2][PATH_MAX];
     size_t count = 0;
@@ -51,18 +59,68 @@ static void *load_libpython(const wh_pyhome_t *py, char *err, size_t err_size)
         beside(real, "../lib/" LIBPYTHON, candidates[count], PATH_MAX) == 0)
         count++;
     for (size_t i = 0; i < count; i++) {
-        if (access(candidates[i], R_OK) != 0)
-            continue;
-        void *lib = dlopen(candidates[i], RTLD_NOW | RTLD_GLOBAL);
-        if (lib != NULL)
-            return lib;
-        snprintf(err, err_size, "%s", dlerror());
-        return NULL;
+        if (access(candidates[i], R_OK) == 0) {
+            memcpy(out, candidates[i], PATH_MAX);
+            return 1;
+        }
     }
-    void *lib = dlopen(LIBPYTHON, RTLD_NOW | RTLD_GLOBAL);
-    if (lib == NULL)
-        snprintf(err, err_size, "%s", dlerror());
-    return lib;
+    return 0;
+}
+
+/* Loads libpython globally (extension modules resolve the C API from it), then the server,
+ * and runs it. */
+static int run_embedded(const wh_pyhome_t *py, const char *libpython, const char *self, int argc,
+                        char **argv)
+{
+    if (dlopen(libpython, RTLD_NOW | RTLD_GLOBAL) == NULL) {
+        fprintf(stderr, "wsgihost: cannot load %s for %s (%s): reinstall that Python\n", libpython,
+                py->executable, dlerror());
+        return EXIT_CANNOT_LOAD;
+    }
+    char core_path[PATH_MAX];
+    if (beside(self, WSGIHOST_LIBDIR "/" CORE, core_path, sizeof(core_path)) != 0) {
+        fprintf(stderr, "wsgihost: path too long: %s\n", self);
+        return EXIT_CANNOT_LOAD;
+    }
+    /* Local: the server's own libuv, zlib and brotli stay out of extension modules' way. */
+    void *core = dlopen(core_path, RTLD_NOW | RTLD_LOCAL);
+    void (*set_executable)(const char *) = NULL;
+    int (*core_main)(int, char **) = NULL;
+    if (core != NULL) {
+        *(void **)&set_executable = dlsym(core, "wh_py_set_executable");
+        *(void **)&core_main = dlsym(core, "wh_core_main");
+    }
+    if (set_executable == NULL || core_main == NULL) {
+        fprintf(stderr, "wsgihost: cannot load %s (%s): reinstall wsgihost\n", core_path,
+                dlerror());
+        return EXIT_CANNOT_LOAD;
+    }
+    set_executable(py->executable);
+    return core_main(argc, argv);
+}
+
+/* Runs the server inside the interpreter itself (cmd/hosted.py imports it as an extension
+ * module): `python .../hosted.py X.Y SELF ARGS...`. Returns only on failure. */
+static int run_hosted(const wh_pyhome_t *py, const char *self, int argc, char **argv)
+{
+    char script[PATH_MAX];
+    char **args = calloc((size_t)argc + 4, sizeof(char *));
+    if (args == NULL || beside(self, WSGIHOST_LIBDIR "/" HOSTED_SCRIPT, script, sizeof(script))) {
+        fprintf(stderr, "wsgihost: out of memory or path too long: %s\n", self);
+        free(args);
+        return EXIT_CANNOT_LOAD;
+    }
+    size_t n = 0;
+    args[n++] = (char *)py->executable;
+    args[n++] = script;
+    args[n++] = PY_VERSION_TEXT;
+    args[n++] = (char *)self;
+    for (int i = 1; i < argc; i++)
+        args[n++] = argv[i];
+    execvp(py->executable, args);
+    fprintf(stderr, "wsgihost: cannot run %s: %s\n", py->executable, strerror(errno));
+    free(args);
+    return EXIT_CANNOT_LOAD;
 }
 
 int main(int argc, char **argv)
@@ -87,32 +145,7 @@ int main(int argc, char **argv)
                 py.venv, py.major, py.minor, PY_VERSION_TEXT, py.venv);
         return EXIT_WRONG_PYTHON;
     }
-    char err[PATH_MAX + 256];
-    if (load_libpython(&py, err, sizeof(err)) == NULL) {
-        fprintf(stderr,
-                "wsgihost: cannot load %s for %s (%s): install the %s package (Debian, "
-                "Ubuntu) or use a Python built with --enable-shared\n",
-                LIBPYTHON, py.executable, err, "libpython" PY_VERSION_TEXT);
-        return EXIT_CANNOT_LOAD;
-    }
-    char core_path[PATH_MAX];
-    if (beside(self, WSGIHOST_CORE, core_path, sizeof(core_path)) != 0) {
-        fprintf(stderr, "wsgihost: path too long: %s\n", self);
-        return EXIT_CANNOT_LOAD;
-    }
-    /* Local: the server's own libuv, zlib and brotli stay out of extension modules' way. */
-    void *core = dlopen(core_path, RTLD_NOW | RTLD_LOCAL);
-    void (*set_executable)(const char *) = NULL;
-    int (*core_main)(int, char **) = NULL;
-    if (core != NULL) {
-        *(void **)&set_executable = dlsym(core, "wh_py_set_executable");
-        *(void **)&core_main = dlsym(core, "wh_core_main");
-    }
-    if (set_executable == NULL || core_main == NULL) {
-        fprintf(stderr, "wsgihost: cannot load %s (%s): reinstall wsgihost\n", core_path,
-                dlerror());
-        return EXIT_CANNOT_LOAD;
-    }
-    set_executable(py.executable);
-    return core_main(argc, argv);
+    char libpython[PATH_MAX];
+    return find_libpython(&py, libpython) ? run_embedded(&py, libpython, self, argc, argv)
+                                          : run_hosted(&py, self, argc, argv);
 }

@@ -75,22 +75,34 @@ static void title_init(int argc, char **argv)
     }
 }
 
+/* Hosted (pyglue/pyglue.h), the process is `python`: --migrate runs the launcher (argv[0])
+ * again, and top and pkill see "wsgihost" rather than "python". */
+static void name_hosted_process(const char *launcher)
+{
+    wh_startup_set_program(launcher);
+    if (prctl(PR_SET_NAME, "wsgihost", 0, 0, 0) != 0)
+        wh_log(WH_LOG_WARNING, "cannot set the process name: %s", strerror(errno));
+}
+
 /* -n NAME: "wsgihost: master [NAME]" in ps, NAME in /proc/PID/comm (top, pkill), as
  * gunicorn's setproctitle does. */
 static void set_title(const char *role, const char *name)
 {
-    if (name == NULL || *name == '\0' || title_size == 0)
+    if (name == NULL || *name == '\0')
         return;
     if (prctl(PR_SET_NAME, name, 0, 0, 0) != 0)
         wh_log(WH_LOG_WARNING, "cannot set the process name: %s", strerror(errno));
+    if (title_size == 0)
+        return;
     memset(title_area, 0, title_size);
     snprintf(title_area, title_size, "wsgihost: %s [%s]", role, name);
 }
 
-/* The master runs Python with --preload, or for a gunicorn config file's hooks (-c). */
+/* The master runs Python with --preload, for a gunicorn config file's hooks (-c), and hosted
+ * (the interpreter is the process's). */
 static bool master_python(const app_t *app)
 {
-    return app->preloaded || wh_gconf_active();
+    return app->preloaded || wh_gconf_active() || wh_py_hosted();
 }
 
 static void before_fork(void *ctx)
@@ -213,7 +225,7 @@ static int worker_main(void *ctx, int slot_index)
     wh_py_join();
     wh_jobq_free(jobq);
     wh_gconf_worker_hook("worker_exit", (long)getpid(), slot_index);
-    return wh_py_finalize() == 0 ? 0 : 1;
+    return wh_py_finalize(true) == 0 ? 0 : 1; /* server/proc/master.c exits with it */
 }
 
 /* Binds every --bind address, or takes systemd's sockets (LISTEN_FDS) when it passed some. */
@@ -263,8 +275,8 @@ static int serve(wh_config_t *cfg, const wh_identity_t *identity)
     /* A module rewritten within a second of its last import, at the same size, looks
      * unchanged to the bytecode cache (it checks mtime in seconds and size), and a reloaded
      * worker would import the old code. --reload is for development: no bytecode cache. */
-    if (cfg->reload && setenv("PYTHONDONTWRITEBYTECODE", "1", 1) != 0)
-        wh_log(WH_LOG_WARNING, "cannot set PYTHONDONTWRITEBYTECODE: %s", strerror(errno));
+    if (cfg->reload && wh_py_skip_bytecode_cache() != 0)
+        wh_log(WH_LOG_WARNING, "--reload: cannot turn the bytecode cache off");
     wh_gconf_server_hook("on_starting");
     app_t app = {
         .cfg = cfg,
@@ -297,7 +309,7 @@ static int serve(wh_config_t *cfg, const wh_identity_t *identity)
         fprintf(stderr, "wsgihost: error: %s\n", ops_err);
         wh_ops_free(&app.ops);
         if (app.preloaded)
-            (void)wh_py_finalize();
+            (void)wh_py_finalize(false);
         return WH_EXIT_BOOT_ERROR;
     }
     wh_listener_t listeners[WH_CONFIG_MAX_BINDS];
@@ -352,7 +364,7 @@ out:
     wh_metrics_server_free(app.metrics);
     wh_ops_free(&app.ops);
     wh_scoreboard_free(app.sb);
-    if (app.preloaded && wh_py_finalize() != 0 && status == 0)
+    if (app.preloaded && wh_py_finalize(false) != 0 && status == 0)
         status = 1;
     return status;
 }
@@ -423,7 +435,7 @@ static int check_config(const wh_config_t *cfg)
     if (wh_py_init(&py) != 0)
         return 1;
     wh_log(WH_LOG_INFO, "--check-config: the settings and the app %s load", cfg->app);
-    return wh_py_finalize() == 0 ? 0 : 1;
+    return wh_py_finalize(false) == 0 ? 0 : 1;
 }
 
 /* A response's buffers are allocated on a Python thread and freed on the loop thread. With
@@ -458,7 +470,11 @@ int main(int argc, char **argv)
         if (strcmp(argv[1], sub->name) == 0)
             return sub->main(argc - 1, argv + 1);
     }
-    title_init(argc, argv);
+    /* Hosted, argv is not the process's: its command line belongs to python. */
+    if (wh_py_hosted())
+        name_hosted_process(argv[0]);
+    else
+        title_init(argc, argv);
     wh_config_t cfg;
     wh_config_init(&cfg);
     cfg.app_optional = true; /* a config file (-c) may name it */

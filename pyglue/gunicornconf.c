@@ -254,5 +254,5 @@ int wh_gconf_finish(void)
     Py_CLEAR(server);
     Py_CLEAR(hooks);
     Py_CLEAR(code_ns);
-    return Py_FinalizeEx();
+    return wh_py_release();
 }

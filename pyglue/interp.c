@@ -25,6 +25,7 @@
 #endif
 
 static bool initialized;
+static bool hosted; /* wh_py_set_hosted: the interpreter is the host process's */
 static int runner_threads;
 static PyThreadState *main_state;        /* saved while the runners own the GIL */
 static char chosen_executable[PATH_MAX]; /* wh_py_set_executable's, "" when not called */
@@ -203,8 +204,33 @@ static const char *pick_virtualenv(const char *virtualenv, wh_pyhome_t *home,
     return home->venv[0] != '\0' ? home->venv : NULL;
 }
 
+/* Hosted, the interpreter has chosen its virtualenv (sys.prefix) before wsgihost ran: another
+ * one can only be a mistake. */
+static int check_hosted_virtualenv(const char *virtualenv)
+{
+    if (virtualenv == NULL || virtualenv[0] == '\0')
+        return 0;
+    PyObject *prefix = PySys_GetObject("prefix"); /* borrowed */
+    PyObject *encoded = prefix != NULL ? PyUnicode_EncodeFSDefault(prefix) : NULL;
+    char wanted[PATH_MAX], running[PATH_MAX];
+    bool same = encoded != NULL && realpath(virtualenv, wanted) != NULL &&
+                realpath(PyBytes_AS_STRING(encoded), running) != NULL &&
+                strcmp(wanted, running) == 0;
+    PyErr_Clear();
+    if (!same)
+        fprintf(stderr,
+                "wsgihost: --virtualenv %s: this wsgihost runs inside the Python of %s; to serve "
+                "from %s, install wsgihost there and run its bin/wsgihost\n",
+                virtualenv, encoded != NULL ? PyBytes_AS_STRING(encoded) : "another prefix",
+                virtualenv);
+    Py_XDECREF(encoded);
+    return same ? 0 : -1;
+}
+
 int wh_py_check_virtualenv(const char *virtualenv)
 {
+    if (hosted)
+        return check_hosted_virtualenv(virtualenv);
     wh_pyhome_t home;
     const char *executable;
     char venv_python[PATH_MAX];
@@ -237,7 +263,7 @@ int wh_py_boot(const wh_py_options_t *opts)
         return -1;
     if (setup_sys_path(opts) < 0) {
         PyErr_Print();
-        (void)Py_FinalizeEx(); /* failing anyway: its status adds nothing */
+        (void)wh_py_release(); /* failing anyway: its status adds nothing */
         return -1;
     }
     return 0;
@@ -267,7 +293,7 @@ int wh_py_init(const wh_py_options_t *opts)
     }
     return 0;
 fail:
-    (void)wh_py_finalize();
+    (void)wh_py_finalize(false);
     return -1;
 }
 
@@ -292,7 +318,37 @@ void wh_py_join(void)
     wh_wsgi_join();
 }
 
-int wh_py_finalize(void)
+int wh_py_skip_bytecode_cache(void)
+{
+    if (setenv("PYTHONDONTWRITEBYTECODE", "1", 1) != 0)
+        return -1;
+    if (!Py_IsInitialized())
+        return 0;
+    /* Started already (hosted, or for a config file): the variable was read at its start. */
+    PyGILState_STATE gil = PyGILState_Ensure();
+    int rc = PySys_SetObject("dont_write_bytecode", Py_True);
+    if (rc < 0)
+        PyErr_Clear();
+    PyGILState_Release(gil);
+    return rc;
+}
+
+void wh_py_set_hosted(void)
+{
+    hosted = true;
+}
+
+bool wh_py_hosted(void)
+{
+    return hosted;
+}
+
+int wh_py_release(void)
+{
+    return hosted ? 0 : Py_FinalizeEx();
+}
+
+int wh_py_finalize(bool process_exits)
 {
     if (!initialized)
         return 0;
@@ -304,5 +360,7 @@ int wh_py_finalize(void)
     wh_environ_fini();
     wh_errors_fini();
     initialized = false;
-    return Py_FinalizeEx();
+    /* Hosted, a worker finalizes the host's interpreter too (atexit handlers, buffered
+     * output) since it never returns to it; any other caller does return to it. */
+    return process_exits ? Py_FinalizeEx() : wh_py_release();
 }

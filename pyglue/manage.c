@@ -96,7 +96,7 @@ int wh_py_manage(const wh_py_options_t *opts, int argc, char **argv)
     if (wh_py_boot(opts) < 0)
         return EXIT_FAILURE_PY;
     int status = run(module, argc, argv);
-    if (Py_FinalizeEx() < 0 && status == 0)
+    if (wh_py_release() < 0 && status == 0)
         status = EXIT_FINALIZE_FAILED;
     return status;
 }

@@ -15,7 +15,14 @@
  *                   for each request instead, taking the GIL for the app's call.
  *   wh_py_join      after wh_jobq_shutdown: waits for every runner thread to finish.
  *   wh_py_finalize  runs atexit handlers and Py_FinalizeEx; returns its status.
- * The loop thread never calls into pyglue, except wh_py_run_here with threads 0. */
+ * The loop thread never calls into pyglue, except wh_py_run_here with threads 0.
+ *
+ * Hosted (wh_py_set_hosted, by pyglue/hosted.c before the program's main runs): wsgihost runs
+ * inside a `python` process, the pip build's way on an interpreter with no libpython of the
+ * same build beside it (cmd/launcher.c). The interpreter is then already started, its
+ * virtualenv chosen, and the main thread holds the GIL: wh_py_init and wh_py_boot only import
+ * and set sys.path, and the master runs Python as with --preload (fork hooks). Only a process
+ * that exits without returning to the host (a worker) finalizes the interpreter. */
 #ifndef WSGIHOST_PYGLUE_H
 #define WSGIHOST_PYGLUE_H
 
@@ -34,6 +41,13 @@ typedef struct {
 
 int wh_py_init(const wh_py_options_t *opts);
 
+void wh_py_set_hosted(void);
+bool wh_py_hosted(void);
+
+/* --reload: no bytecode cache for the modules imported from here on, in the interpreter
+ * running now (if any) and in those started later. 0, or -1 (errno set when from setenv). */
+int wh_py_skip_bytecode_cache(void);
+
 /* The interpreter to start when no --virtualenv is given (PyConfig's program_name), chosen by
  * the pip build's launcher (cmd/launcher.c). Without it: the virtualenv wsgihost is installed
  * in, else the Python it was built with (pyglue/pyhome.h). */
@@ -50,6 +64,10 @@ const char *wh_py_version(void);
 /* Starts the interpreter and sets sys.path as wh_py_init does, without importing the app
  * (for pyglue/manage.c). -1 (printed) on failure. */
 int wh_py_boot(const wh_py_options_t *opts);
+
+/* Py_FinalizeEx for a caller that returns (pyglue's own: manage, the config file); hosted, 0
+ * and nothing done: the host finalizes its interpreter when wsgihost returns to it. */
+int wh_py_release(void);
 
 /* `wsgihost manage ARGS...` (pyglue/manage.c): Django's management command line in this
  * process, with stdin/stdout/stderr as they are. The settings come from DJANGO_SETTINGS_MODULE,
@@ -99,6 +117,8 @@ int wh_py_start(wh_jobq_t *queue);
  * to its wh_exchange_finish, with the GIL taken for the call. */
 void wh_py_run_here(wh_exchange_t *ex);
 void wh_py_join(void);
-int wh_py_finalize(void);
+/* process_exits: the caller exits next without returning to a host (a worker), so a hosted
+ * interpreter is finalized too. */
+int wh_py_finalize(bool process_exits);
 
 #endif

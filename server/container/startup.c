@@ -22,7 +22,7 @@ enum { WAIT_INTERVAL_MS = 1000, ATTEMPT_TIMEOUT_S = 5, MS_PER_S = 1000 };
 enum { DESCRIBE_MAX = 512, ERROR_MAX = 1024 };
 /* argv of the migration child: fixed words plus two per --pythonpath entry. */
 enum { FIXED_ARGS = 12, CHILD_ARGS_MAX = FIXED_ARGS + 2 * WH_CONFIG_MAX_PYTHONPATH };
-static const char SELF_EXE[] = "/proc/self/exe";
+static const char *program = "/proc/self/exe";
 
 /* SIGTERM/SIGINT during start-up: stop waiting (the master's own handlers come later; as PID 1
  * in a container the default action would be ignored). */
@@ -113,7 +113,7 @@ static int wait_for_db(const char *conninfo, double seconds)
 static void migrate_argv(const wh_config_t *cfg, char *cwd, char **argv)
 {
     size_t n = 0;
-    argv[n++] = (char *)SELF_EXE;
+    argv[n++] = (char *)program;
     argv[n++] = "manage";
     argv[n++] = "--chdir"; /* absolute: a relative WSGIHOST_CHDIR must not apply twice */
     argv[n++] = cwd;
@@ -134,6 +134,11 @@ static void migrate_argv(const wh_config_t *cfg, char *cwd, char **argv)
     argv[n] = NULL;
 }
 
+void wh_startup_set_program(const char *path)
+{
+    program = path;
+}
+
 /* Runs the migration in a child process and waits for it; a stop signal is passed on. */
 static int run_migration(const wh_config_t *cfg)
 {
@@ -151,8 +156,8 @@ static int run_migration(const wh_config_t *cfg)
         return -1;
     }
     if (pid == 0) {
-        execv(SELF_EXE, argv);
-        fprintf(stderr, "wsgihost: --migrate: cannot run %s: %s\n", SELF_EXE, strerror(errno));
+        execv(program, argv);
+        fprintf(stderr, "wsgihost: --migrate: cannot run %s: %s\n", program, strerror(errno));
         _exit(127);
     }
     bool forwarded = false;

@@ -14,6 +14,10 @@
 
 #include "server/core/config.h"
 
+/* The program --migrate runs: /proc/self/exe unless set. A hosted wsgihost (pyglue/pyglue.h)
+ * sets its launcher, since /proc/self/exe is then `python`. path must outlive the start-up. */
+void wh_startup_set_program(const char *path);
+
 /* Runs the tasks cfg asks for; the working directory is already --chdir. 0, or -1 (logged). */
 int wh_startup_run(const wh_config_t *cfg, char *const *envp);
 

@@ -91,3 +91,17 @@ def test_without_reload_nothing_is_watched(start_server, tmp_path):
     (tmp_path / "reloadapp.py").write_text(APP_V1.replace('"v1"', '"v3"'))
     assert body(srv) == "v1 one"
     assert reloads(srv) == 0
+
+
+def test_reload_writes_no_bytecode_when_the_master_runs_python(start_server, tmp_path):
+    # A config file starts the interpreter in the master, before the workers import the app:
+    # --reload must reach that running interpreter, not only the environment of later ones.
+    make_app(tmp_path)
+    conf = tmp_path / "wsgihost.conf.py"
+    conf.write_text("reload = True\n")
+    srv = start_server(app="reloadapp:application",
+                       args=["-c", str(conf), "--pythonpath", str(tmp_path)],
+                       env={"PYTHONDONTWRITEBYTECODE": ""})
+    srv.stderr.wait_for("Worker ready", 20)
+    assert body(srv) == "v1 one"
+    assert not (tmp_path / "__pycache__").exists()
