@@ -103,7 +103,8 @@ void wh_py_preload_warm(void);
 
 /* Forking a process that runs Python (--preload): the master calls before_fork and
  * after_fork_parent around fork(), the child after_fork_child first thing. wh_py_freeze runs
- * gc.freeze() once the app is imported, so workers share its memory copy-on-write. */
+ * gc.freeze() once the app is imported (in the master with --preload, so workers share its
+ * memory copy-on-write; else in each worker), so full collections no longer walk it. */
 void wh_py_before_fork(void);
 void wh_py_after_fork_parent(void);
 void wh_py_after_fork_child(void);
