@@ -7,7 +7,9 @@
  * through here again. Otherwise (Debian's python3 is linked statically: the libpython3.X.so of
  * its libpython3.X package is a different, slower build) it runs the interpreter itself, which
  * imports the server as an extension module (cmd/hosted.py, pyglue/hosted.c): wsgihost then
- * runs on exactly the interpreter `python` is, and tells --migrate to run this program. */
+ * runs on exactly the interpreter `python` is, and tells --migrate to run this program. Where
+ * there is no interpreter to run at all (an image that carries libpython and the stdlib only)
+ * it loads the libpython the loader finds, as in the first case. */
 #include <dlfcn.h>
 #include <errno.h>
 #include <limits.h>
@@ -100,15 +102,14 @@ static int run_embedded(const wh_pyhome_t *py, const char *libpython, const char
 }
 
 /* Runs the server inside the interpreter itself (cmd/hosted.py imports it as an extension
- * module): `python .../hosted.py X.Y SELF ARGS...`. Returns only on failure. */
+ * module): `python .../hosted.py X.Y SELF ARGS...`. Returns only when that cannot run: errno. */
 static int run_hosted(const wh_pyhome_t *py, const char *self, int argc, char **argv)
 {
     char script[PATH_MAX];
     char **args = calloc((size_t)argc + 4, sizeof(char *));
     if (args == NULL || beside(self, WSGIHOST_LIBDIR "/" HOSTED_SCRIPT, script, sizeof(script))) {
-        fprintf(stderr, "wsgihost: out of memory or path too long: %s\n", self);
         free(args);
-        return EXIT_CANNOT_LOAD;
+        return args == NULL ? ENOMEM : ENAMETOOLONG;
     }
     size_t n = 0;
     args[n++] = (char *)py->executable;
@@ -118,9 +119,9 @@ static int run_hosted(const wh_pyhome_t *py, const char *self, int argc, char **
     for (int i = 1; i < argc; i++)
         args[n++] = argv[i];
     execvp(py->executable, args);
-    fprintf(stderr, "wsgihost: cannot run %s: %s\n", py->executable, strerror(errno));
+    int err = errno;
     free(args);
-    return EXIT_CANNOT_LOAD;
+    return err;
 }
 
 int main(int argc, char **argv)
@@ -146,6 +147,17 @@ int main(int argc, char **argv)
         return EXIT_WRONG_PYTHON;
     }
     char libpython[PATH_MAX];
-    return find_libpython(&py, libpython) ? run_embedded(&py, libpython, self, argc, argv)
-                                          : run_hosted(&py, self, argc, argv);
+    if (find_libpython(&py, libpython))
+        return run_embedded(&py, libpython, self, argc, argv);
+    int hosted_error = run_hosted(&py, self, argc, argv);
+    /* No interpreter to run: an image that carries libpython and the stdlib alone (docker/
+     * Dockerfile.distroless) has it on the loader's path. */
+    if (dlopen(LIBPYTHON, RTLD_NOW | RTLD_GLOBAL) == NULL) {
+        fprintf(stderr,
+                "wsgihost: cannot run %s (%s), and no %s to load instead (%s): reinstall that "
+                "Python, or install wsgihost with the Python you mean to run it with\n",
+                py.executable, strerror(hosted_error), LIBPYTHON, dlerror());
+        return EXIT_CANNOT_LOAD;
+    }
+    return run_embedded(&py, LIBPYTHON, self, argc, argv);
 }
