@@ -107,9 +107,11 @@ static int run_hosted(const wh_pyhome_t *py, const char *self, int argc, char **
 {
     char script[PATH_MAX];
     char **args = calloc((size_t)argc + 4, sizeof(char *));
-    if (args == NULL || beside(self, WSGIHOST_LIBDIR "/" HOSTED_SCRIPT, script, sizeof(script))) {
+    if (args == NULL)
+        return ENOMEM;
+    if (beside(self, WSGIHOST_LIBDIR "/" HOSTED_SCRIPT, script, sizeof(script)) != 0) {
         free(args);
-        return args == NULL ? ENOMEM : ENAMETOOLONG;
+        return ENAMETOOLONG;
     }
     size_t n = 0;
     args[n++] = (char *)py->executable;
