@@ -33,12 +33,9 @@ enum { LOG_FLUSH_BYTES = 16 * 1024, LOG_FLUSH_MS = 50 };
 enum { HEARTBEAT_MS = 1000 };
 /* A graceful stop takes the accept queue a second time this long after new connection attempts
  * are dropped, before the last close: a handshake half done at that instant passes the filter
- * (it drops only SYNs) and completes into the queue after the first look; the close would
- * reset it after its client thought it connected. On one idle host that takes microseconds,
- * but the kernel may defer it to ksoftirqd, a thread like any other: on a fresh machine busy
- * with the test suite 10 ms was once not enough (a proxy's connect() reset). It delays only a
- * whole server's stop, never a reload. */
-enum { LAST_ACCEPT_DELAY_MS = 100 };
+ * (it drops only SYNs) and completes into the queue after the first look (microseconds on one
+ * host); the close would reset it after its client thought it connected. */
+enum { LAST_ACCEPT_DELAY_MS = 10 };
 
 static void on_accept(uv_poll_t *handle, int status, int events);
 
