@@ -298,6 +298,11 @@ static int check_transfer_encoding(wh_http1_t *p)
     }
     if (present && !seen_chunked)
         return fail(p, 400, "chunked is not the last transfer coding");
+    /* llhttp frames the body itself: where it did not read the field as chunked (an upgrade
+     * request; a coding it does not trim, such as one followed by tabs) the body is not
+     * de-chunked, and the app must not see a Transfer-Encoding the body was not framed by. */
+    if (present && (p->parser.flags & F_CHUNKED) == 0)
+        return fail(p, 400, "Transfer-Encoding: chunked the request is not framed by");
     return 0;
 }
 
