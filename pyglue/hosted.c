@@ -26,7 +26,7 @@ static PyObject *hosted_main(PyObject *module, PyObject *args)
         return NULL;
     }
     Py_ssize_t argc = PyList_GET_SIZE(args);
-    /* Encoded as the C strings the process was given (surrogateescape undoes the decoding). */
+    /* Encoded back to the C strings the process was given (str, bytes or path-like). */
     PyObject *encoded = PyList_New(argc);
     char **argv = encoded != NULL ? PyMem_RawCalloc((size_t)argc + 1, sizeof(char *)) : NULL;
     if (argv == NULL) {
@@ -34,14 +34,8 @@ static PyObject *hosted_main(PyObject *module, PyObject *args)
         return PyErr_NoMemory();
     }
     for (Py_ssize_t i = 0; i < argc; i++) {
-        PyObject *arg = PyOS_FSPath(PyList_GET_ITEM(args, i));
-        PyObject *bytes =
-            arg != NULL && PyUnicode_Check(arg) ? PyUnicode_EncodeFSDefault(arg) : Py_XNewRef(arg);
-        Py_XDECREF(arg);
-        if (bytes == NULL || !PyBytes_Check(bytes)) {
-            if (bytes != NULL)
-                PyErr_SetString(PyExc_TypeError, "main() arguments must be str or bytes");
-            Py_XDECREF(bytes);
+        PyObject *bytes = NULL;
+        if (!PyUnicode_FSConverter(PyList_GET_ITEM(args, i), &bytes)) {
             PyMem_RawFree(argv);
             Py_DECREF(encoded);
             return NULL;
