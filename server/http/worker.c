@@ -309,10 +309,11 @@ static void finish_stop(wh_worker_t *w)
         w->stop_hook.fn(w->stop_hook.ctx);
 }
 
-/* A stopping worker is done once no connection is left and its listeners are closed. */
+/* A stopping worker is done once no connection is left and its listeners are closed (they stay
+ * open only while the second look at the accept queue is pending). */
 static void stop_if_done(wh_worker_t *w)
 {
-    if (w->stopping && w->conn_count == 0 && !w->listeners_open)
+    if (w->stopping && w->conn_count == 0 && !uv_is_active((uv_handle_t *)&w->last_accept))
         finish_stop(w);
 }
 
@@ -330,12 +331,9 @@ static void on_shutdown_timeout(uv_timer_t *timer)
     wh_worker_stop(w, true);
 }
 
-/* Closes the listeners still open; with `take_queued`, after accepting what is queued. */
+/* Closes the listeners (again: a no-op); with `take_queued`, after accepting what is queued. */
 static void close_listeners(wh_worker_t *w, bool take_queued)
 {
-    if (!w->listeners_open)
-        return;
-    w->listeners_open = false;
     for (size_t i = 0; i < w->listener_count; i++) {
         if (take_queued)
             accept_some(w, &w->listeners[i], INT32_MAX);
@@ -381,7 +379,6 @@ void wh_worker_stop(wh_worker_t *w, bool quick)
             if (take_queued)
                 accept_some(w, &w->listeners[i], INT32_MAX);
         }
-        w->listeners_open = true;
         bool second_look =
             last && take_queued &&
             uv_timer_start(&w->last_accept, on_last_accept, LAST_ACCEPT_DELAY_MS, 0) == 0;
@@ -389,7 +386,8 @@ void wh_worker_stop(wh_worker_t *w, bool quick)
             close_listeners(w, false);
         if (!quick)
             arm_graceful_timeout(w);
-    } else if (quick && w->listeners_open) { /* a quick stop overtakes the second look */
+    } else if (quick && uv_is_active((uv_handle_t *)&w->last_accept)) {
+        /* a quick stop overtakes the second look */
         uv_timer_stop(&w->last_accept);
         close_listeners(w, false);
     }

@@ -71,7 +71,6 @@ typedef struct wh_worker {
     uint64_t max_requests;     /* stop gracefully after this many (0: never) */
     uv_timer_t shutdown_timer;
     uv_timer_t last_accept; /* a graceful stop's second look at the accept queue (worker.c) */
-    bool listeners_open;    /* stopping, with that look still to come */
     uv_timer_t drain_timer; /* --drain-delay: SIGTERM starts the graceful stop when it fires */
     bool draining;          /* SIGTERM came: still serving, readiness answers 503 */
     uv_check_t log_flush;
