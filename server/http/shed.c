@@ -79,8 +79,10 @@ static void update_overload(wh_shed_t *s, uint64_t now)
     if (was) {
         s->overloaded = now < s->last_shed_ms + s->timeout_ms;
     } else {
+        /* Strictly later, as for one request's wait (wh_shed_stale): the millisecond clock
+         * truncates, and a queue must have stood a whole timeout, never a little less. */
         uint64_t standing_ms = wh_jobq_standing_since(s->jobq);
-        s->overloaded = standing_ms != 0 && now >= standing_ms + s->timeout_ms;
+        s->overloaded = standing_ms != 0 && now > standing_ms + s->timeout_ms;
         if (s->overloaded)
             s->last_shed_ms = now;
     }
@@ -101,8 +103,8 @@ static void arm(wh_shed_t *s, uint64_t oldest_ms, uint64_t now)
     } else {
         due = oldest_ms + s->timeout_ms + 1;
         uint64_t standing_ms = wh_jobq_standing_since(s->jobq);
-        if (standing_ms != 0 && standing_ms + s->timeout_ms < due)
-            due = standing_ms + s->timeout_ms;
+        if (standing_ms != 0 && standing_ms + s->timeout_ms + 1 < due)
+            due = standing_ms + s->timeout_ms + 1;
     }
     /* libuv's clock may run a little behind ours: never a 0 ms timer that finds nothing. */
     uint64_t delay = due > now ? due - now : 1;

@@ -62,12 +62,18 @@ def test_queue_timeout_answers_late_requests_503(start_server, threads):
     assert samples(srv)["wsgihost_queue_timeouts_total"] == 0
     results = sleep_requests(srv, CLIENTS, VIEW_MS)
     served = [(resp, took) for resp, took, _ in results if resp.status == 200]
-    shed = [(resp, took) for resp, took, _ in results if resp.status == 503]
+    shed = [(resp, took, after_first) for resp, took, after_first in results
+            if resp.status == 503]
     assert len(served) + len(shed) == CLIENTS, [r[0].status for r in results]
     assert 1 <= len(served) <= run_at_most, [r[0].status for r in results]
-    for resp, took in shed:
+    for resp, took, after_first in shed:
         assert resp.header("Retry-After") == "1", resp
-        assert QUEUE_TIMEOUT <= took <= shed_within, "a 503 after %.3f s" % took
+        assert took <= shed_within, "a 503 after %.3f s" % took
+        # Nothing is shed before the queue has stood a whole timeout; from then on the overload
+        # is sustained (shed.h) and a request sent a little after the first may be shed a
+        # little before its own timeout.
+        assert after_first + took >= QUEUE_TIMEOUT, \
+            "a 503 %.3f s after the first request was sent" % (after_first + took)
     assert samples(srv)["wsgihost_queue_timeouts_total"] == len(shed)
     # Every request that reached the app finished there and got its 200; none is left running.
     after = srv.stats()
