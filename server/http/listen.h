@@ -31,7 +31,11 @@ int wh_listen_systemd(wh_listener_t *out, size_t max, char *err, size_t err_size
  * from now on, so none can complete into the accept queue between the final accept and the
  * close (the close would reset it, after the client thought it connected). Their clients retry
  * the SYN and are refused once the socket is gone. Adopted sockets are left alone (they live
- * on); 0, or -1 with errno. */
+ * on); 0, or -1 with errno. Linux allows the filter on a TCP socket only with CAP_NET_ADMIN
+ * (EPERM without: a container's non-root user, or Docker's root). No unprivileged way drops a
+ * SYN and keeps the handshake's last ACK: a backlog of 0 drops both once one connection waits,
+ * and those dropped ACKs are reset at the close too (measured no better). So there a client
+ * connecting at the instant of the close may be reset, as with any server that closes. */
 int wh_listener_refuse_new(const wh_listener_t *l);
 
 void wh_listener_close(wh_listener_t *l);

@@ -357,6 +357,19 @@ static void on_last_accept(uv_timer_t *timer)
     stop_if_done(w);
 }
 
+static void log_cannot_refuse(const wh_listener_t *l, int err)
+{
+    if (err == EPERM) /* the usual lot in a container (listen.h): nothing to mend there */
+        wh_log(WH_LOG_INFO,
+               "%s: new connections cannot be dropped before the close (that takes "
+               "CAP_NET_ADMIN); one arriving at that instant may be reset (behind a load "
+               "balancer, --drain-delay keeps them away)",
+               l->display);
+    else
+        wh_log(WH_LOG_WARNING, "cannot stop new connections on %s before closing it: %s",
+               l->display, strerror(err));
+}
+
 void wh_worker_stop(wh_worker_t *w, bool quick)
 {
     if (quick && w->conn_count > 0)
@@ -374,8 +387,7 @@ void wh_worker_stop(wh_worker_t *w, bool quick)
         bool take_queued = !quick && !stuck; /* a stuck worker leaves them to the others */
         for (size_t i = 0; i < w->listener_count; i++) {
             if (last && wh_listener_refuse_new(&w->listeners[i]) != 0)
-                wh_log(WH_LOG_WARNING, "cannot stop new connections on %s before closing it: %s",
-                       w->listeners[i].display, strerror(errno));
+                log_cannot_refuse(&w->listeners[i], errno);
             if (take_queued)
                 accept_some(w, &w->listeners[i], INT32_MAX);
         }

@@ -5,6 +5,7 @@ import ctypes
 import errno
 import os
 import socket
+import struct
 import threading
 import time
 
@@ -195,6 +196,28 @@ def one_request(address, path, timeout=10.0):
     if resp.status != 200:
         return "failed", resp.status
     return "ok", resp.body
+
+
+SO_ATTACH_FILTER = 26  # <asm-generic/socket.h>
+# Runs a command as this root would, less CAP_NET_ADMIN (as a container's root runs).
+WITHOUT_NET_ADMIN = ("setpriv", "--bounding-set=-net_admin", "--inh-caps=-net_admin")
+# What the server says at a stop where it cannot drop new connection attempts.
+CANNOT_DROP_NEW = "new connections cannot be dropped before the close"
+
+
+def syn_filter_allowed():
+    """Whether this process, and so a server it starts, may attach a socket filter to a TCP
+    socket: what a graceful stop uses to drop new connection attempts before its last close
+    (server/http/listen.h). Linux asks CAP_NET_ADMIN for it; without (a container), a
+    connection completing at the instant of that close is reset, as with any server."""
+    keep_all = ctypes.create_string_buffer(struct.pack("@HBBI", 0x06, 0, 0, 0xFFFFFFFF))
+    prog = struct.pack("@HP", 1, ctypes.addressof(keep_all))  # struct sock_fprog
+    with socket.socket() as s:
+        try:
+            s.setsockopt(socket.SOL_SOCKET, SO_ATTACH_FILTER, prog)
+        except PermissionError:
+            return False
+    return True
 
 
 class Load:

@@ -14,6 +14,7 @@ import pytest
 
 from conftest import wait_until
 from nginxproxy import NginxProxy
+from support import syn_filter_allowed
 
 CLIENTS = 4
 HUPS = 50
@@ -133,7 +134,12 @@ def check_nginx(nginx, load):
     if nginx is None:
         return
     errors = nginx.errors()
-    others = [e for e in errors if "connect() failed (111: Connection refused)" not in e]
+    stopped = ["connect() failed (111: Connection refused)"]
+    if not syn_filter_allowed():
+        # The stop cannot drop new attempts here: one completing at the instant of the last
+        # close is reset before nginx sent anything (test_process.py, ..._without_net_admin_...).
+        stopped.append("connect() failed (104: Connection reset by peer)")
+    others = [e for e in errors if not any(s in e for s in stopped)]
     assert others == [], others[:5]
 
 
