@@ -18,8 +18,12 @@
 #include "server/http/conn.h"
 #include "server/core/log.h"
 
-/* Connections accepted per wake-up, so one busy listener cannot starve the others. */
-enum { ACCEPT_BATCH = 64 };
+/* Connections accepted per wake-up of a single worker's listener: bounded, so one busy listener
+ * cannot starve the others, yet enough for accepting to keep up with new connections when the
+ * loop turns only every few milliseconds (Python threads holding the core under overload): 64
+ * capped it near 10,000 a second there, and new connections waited 100-250 ms in the accept
+ * queue (bench/results/overload.md). */
+enum { ACCEPT_BATCH = 1024 };
 /* After running out of file descriptors, wait this long before accepting again. */
 enum { ACCEPT_PAUSE_MS = 100 };
 /* Fair spread: how many more connections than another worker one may hold and still accept,
