@@ -76,6 +76,18 @@ def test_sigterm_under_load_loses_nothing(start_server):
     assert load.ok >= 200
 
 
+def stop_under_load(srv, requests):
+    """Stops `srv` (SIGTERM) once a load of fresh connections has had `requests` answered; it
+    must exit 0 and every request must be answered, refused or reset. Returns the load."""
+    load = Load(srv, "/pid")
+    load.wait_for(requests)
+    srv.send_signal(signal.SIGTERM)
+    assert srv.wait_exit(timeout=20) == 0, srv.stderr.text()[-3000:]
+    load.stop()
+    assert load.failed == [], load.failed[:10]
+    return load
+
+
 STOP_RUNS = 20  # without the fix: 18 resets in 30 stops, bursty (none in some runs of 10)
 
 
@@ -88,12 +100,7 @@ def test_sigterm_under_load_resets_no_connection(start_server):
     resets = 0
     for _ in range(STOP_RUNS):
         srv = start(start_server, workers=2)
-        load = Load(srv, "/pid")
-        load.wait_for(200)
-        srv.send_signal(signal.SIGTERM)
-        assert srv.wait_exit(timeout=20) == 0, srv.stderr.text()[-3000:]
-        load.stop()
-        assert load.failed == [], load.failed[:10]
+        load = stop_under_load(srv, 200)
         assert CANNOT_DROP_NEW not in srv.stderr.text()
         resets += load.reset
     assert resets == 0, "%d connections reset in %d stops" % (resets, STOP_RUNS)
@@ -104,12 +111,7 @@ def test_stop_without_net_admin_says_so(start_server):
     worker says what that means, as information (nothing to mend), and stops cleanly."""
     prefix = WITHOUT_NET_ADMIN if syn_filter_allowed() else ()
     srv = start(start_server, workers=2, prefix=prefix)
-    load = Load(srv, "/pid")
-    load.wait_for(50)
-    srv.send_signal(signal.SIGTERM)
-    assert srv.wait_exit(timeout=20) == 0, srv.stderr.text()[-3000:]
-    load.stop()
-    assert load.failed == [], load.failed[:10]
+    stop_under_load(srv, 50)
     log = srv.stderr.text()
     assert log.count(CANNOT_DROP_NEW) == 2, log[-3000:]
     assert "--drain-delay" in log and "WARNING" not in log, log[-3000:]
