@@ -20,9 +20,9 @@
 
 /* Connections accepted per wake-up of a single worker's listener: bounded, so one busy listener
  * cannot starve the others, yet enough for accepting to keep up with new connections when the
- * loop turns only every few milliseconds (Python threads holding the core under overload): 64
- * capped it near 10,000 a second there, and new connections waited 100-250 ms in the accept
- * queue (bench/results/overload.md). */
+ * loop turns only every few milliseconds (Python threads holding the core under overload): with
+ * 64 a turn a burst of new connections waited 100-250 ms in the accept queue, where no
+ * --queue-timeout counts (bench/results/overload.md). */
 enum { ACCEPT_BATCH = 1024 };
 /* After running out of file descriptors, wait this long before accepting again. */
 enum { ACCEPT_PAUSE_MS = 100 };
