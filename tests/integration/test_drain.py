@@ -137,7 +137,7 @@ def check_nginx(nginx, load):
     stopped = ["connect() failed (111: Connection refused)"]
     if not syn_filter_allowed():
         # The stop cannot drop new attempts here: one completing at the instant of the last
-        # close is reset before nginx sent anything (test_process.py, ..._without_net_admin_...).
+        # close is reset before nginx sent anything (test_stop_without_net_admin_says_so).
         stopped.append("connect() failed (104: Connection reset by peer)")
     others = [e for e in errors if not any(s in e for s in stopped)]
     assert others == [], others[:5]
