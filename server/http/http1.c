@@ -302,7 +302,9 @@ static int check_transfer_encoding(wh_http1_t *p)
      * request; a coding it does not trim, such as one followed by tabs) the body is not
      * de-chunked, and the app must not see a Transfer-Encoding the body was not framed by. */
     if (present && (p->parser.flags & F_CHUNKED) == 0)
-        return fail(p, 400, "Transfer-Encoding: chunked the request is not framed by");
+        return fail(p, 400,
+                    "Transfer-Encoding not readable as chunked framing (send 'chunked' "
+                    "last, with no trailing whitespace, and no body with an upgrade)");
     return 0;
 }
 

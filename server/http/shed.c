@@ -69,6 +69,14 @@ static void answer_503(const wh_shed_t *s, wh_exchange_t *ex)
 
 static void on_deadline(uv_timer_t *timer);
 
+/* The first millisecond at which something that began at `since_ms` has lasted longer than
+ * `limit_ms`. The millisecond clock truncates: on since + limit it may have lasted a little
+ * less, so every wait here counts from the one after (timeouts are bounded: no overflow). */
+static uint64_t past(uint64_t since_ms, uint64_t limit_ms)
+{
+    return since_ms + limit_ms + 1;
+}
+
 /* Sustained overload (shed.h): entered once the runners have not drained the queue for a whole
  * timeout, left once a whole timeout passes with nothing to shed. Draining the queue does not
  * end it: the loop reads requests in turns, and between two turns the runners drain a queue
@@ -79,10 +87,8 @@ static void update_overload(wh_shed_t *s, uint64_t now)
     if (was) {
         s->overloaded = now < s->last_shed_ms + s->timeout_ms;
     } else {
-        /* Strictly later, as for one request's wait (wh_shed_stale): the millisecond clock
-         * truncates, and a queue must have stood a whole timeout, never a little less. */
         uint64_t standing_ms = wh_jobq_standing_since(s->jobq);
-        s->overloaded = standing_ms != 0 && now > standing_ms + s->timeout_ms;
+        s->overloaded = standing_ms != 0 && now >= past(standing_ms, s->timeout_ms);
         if (s->overloaded)
             s->last_shed_ms = now;
     }
@@ -97,15 +103,10 @@ static void arm(wh_shed_t *s, uint64_t oldest_ms, uint64_t now)
 {
     if (uv_is_closing((uv_handle_t *)&s->timer))
         return;
-    uint64_t due; /* timeouts are bounded: no overflow */
-    if (s->overloaded) {
-        due = oldest_ms + s->congested_ms + 1;
-    } else {
-        due = oldest_ms + s->timeout_ms + 1;
-        uint64_t standing_ms = wh_jobq_standing_since(s->jobq);
-        if (standing_ms != 0 && standing_ms + s->timeout_ms + 1 < due)
-            due = standing_ms + s->timeout_ms + 1;
-    }
+    uint64_t due = past(oldest_ms, s->overloaded ? s->congested_ms : s->timeout_ms);
+    uint64_t standing_ms = s->overloaded ? 0 : wh_jobq_standing_since(s->jobq);
+    if (standing_ms != 0 && past(standing_ms, s->timeout_ms) < due)
+        due = past(standing_ms, s->timeout_ms);
     /* libuv's clock may run a little behind ours: never a 0 ms timer that finds nothing. */
     uint64_t delay = due > now ? due - now : 1;
     if (uv_timer_start(&s->timer, on_deadline, delay, 0) != 0)
@@ -129,6 +130,7 @@ void wh_shed_stale(wh_shed_t *s)
         return;
     }
     uint64_t oldest_left;
+    /* Those queued at or before the cutoff are past their wait: past(queued, wait) <= now. */
     wh_exchange_t *ex = wh_jobq_take_stale(s->jobq, now - wait_ms - 1, &oldest_left);
     uint64_t shed = 0;
     while (ex) {
